@@ -1,0 +1,62 @@
+"""Pipeline files are validated on load; errors name the file, the key and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from textcl.config import ConfigError, PipelineConfig, load_config
+from textcl.paths import PROJECT_ROOT
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "p.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_default_pipeline_file_loads_and_matches_defaults():
+    config = load_config(PROJECT_ROOT / "pipelines" / "default.toml")
+    assert config == PipelineConfig()
+
+
+def test_values_are_applied(tmp_path):
+    config = load_config(
+        write(tmp_path, '[window]\nevery = "6h"\nbatch_size = 50\n[tokenizer]\nstopwords = true\n')
+    )
+    assert config.window.every == "6h" and config.window.batch_size == 50
+    assert config.tokenizer_options().stopwords is True
+
+
+def test_unknown_key_names_file_section_and_allowed_keys(tmp_path):
+    path = write(tmp_path, "[tokenizer]\nlowercse = false\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert str(path) in message and "[tokenizer]" in message and "'lowercse'" in message
+    assert "allowed keys: lowercase" in message
+
+
+def test_bad_literal_lists_allowed_values(tmp_path):
+    with pytest.raises(
+        ConfigError,
+        match=r"\[source\] format = 'xml' is not allowed; "
+        r"allowed values: 'auto', 'jsonl'",
+    ):
+        load_config(write(tmp_path, '[source]\nformat = "xml"\n'))
+
+
+def test_bad_window_and_unknown_section_and_bad_toml(tmp_path):
+    with pytest.raises(ConfigError, match=r"\[window\] every = '1y'.*bad window"):
+        load_config(write(tmp_path, '[window]\nevery = "1y"\n'))
+    with pytest.raises(ConfigError, match="top level unknown key 'modle'; allowed keys: source"):
+        load_config(write(tmp_path, "[modle]\nx = 1\n"))
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[window\n"))
+    with pytest.raises(ConfigError, match="no such pipeline file"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_tokenizer_value_checked_by_the_tokenizer_names_the_file(tmp_path):
+    path = write(tmp_path, "[tokenizer]\nmin_length = -1\n")
+    with pytest.raises(ConfigError, match=r"p\.toml: \[tokenizer\] invalid value -1 for option"):
+        load_config(path)

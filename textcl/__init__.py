@@ -1,0 +1,50 @@
+"""textcl: continual learning on text streams.
+
+The public API is re-exported here; heavy modules (gensim, torch) load on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+try:
+    __version__ = version("textcl")
+except PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "0.0.0"
+
+_EXPORTS = {
+    "Tweet": "textcl.types",
+    "Batch": "textcl.types",
+    "Window": "textcl.types",
+    "Origin": "textcl.types",
+    "Consumer": "textcl.types",
+    "TweetReader": "textcl.stream.readers",
+    "read_tweets": "textcl.stream.readers",
+    "Reject": "textcl.stream.rejects",
+    "TweetTokenizer": "textcl.stream.tokenize",
+    "TokenizerOptions": "textcl.stream.tokenize",
+    "Windower": "textcl.stream.window",
+    "Deduplicator": "textcl.stream.dedup",
+    "ColumnMap": "textcl.stream.csvfile",
+    "Pipeline": "textcl.pipeline",
+    "PipelineConfig": "textcl.config",
+    "load_config": "textcl.config",
+    "sample_stream_path": "textcl.paths",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'textcl' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

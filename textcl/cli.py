@@ -1,0 +1,189 @@
+"""The ``textcl`` command."""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from textcl import __version__
+from textcl.config import ConfigError, PipelineConfig, config_from_dict, load_config
+from textcl.paths import PROJECT_ROOT, sample_stream_path
+from textcl.pipeline import Pipeline, RunStats
+from textcl.stream.readers import FORMATS, TweetReader
+from textcl.stream.rejects import StrictModeError
+
+app = typer.Typer(
+    help="Continual learning on text streams.", no_args_is_help=True, add_completion=False
+)
+console = Console(stderr=True)
+DEFAULT_PIPELINE = PROJECT_ROOT / "pipelines" / "default.toml"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"textcl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """textcl: continual word vectors, keywords, classifiers and drift reports on tweet streams."""
+
+
+@app.command()
+def stream(
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            help="File (.jsonl/.csv/.txt, gzip ok), CrisisLex folder, or - for stdin. "
+            "Default: the embedded sample stream."
+        ),
+    ] = None,
+    pipeline: Annotated[
+        Path | None, typer.Option("--pipeline", "-p", help="Pipeline TOML file.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder.")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help=f"Input format: {'|'.join(FORMATS)}.")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
+    window: Annotated[
+        str | None, typer.Option("--window", "-w", help="Window: '1d', '6h' or a tweet count.")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", "-b", help="Micro-batch size.")
+    ] = None,
+    collapse_duplicates: Annotated[
+        bool, typer.Option("--collapse-duplicates", help="Collapse exact duplicate texts.")
+    ] = False,
+    collapse_retweets: Annotated[
+        bool, typer.Option("--collapse-retweets", help="Collapse retweets of seen tweets.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Stream tweets through a pipeline; write summary.json, windows.jsonl, rejects.jsonl."""
+    try:
+        config = _configure(
+            pipeline, fmt, strict, window, batch_size, collapse_duplicates, collapse_retweets
+        )
+        src = source if source is not None else str(sample_stream_path())
+        out_dir = out if out is not None else Path(config.output.dir)
+        runner = Pipeline(config)
+        run = runner.run if quiet else partial(_run_with_progress, runner)
+        summary = run(src, out_dir)
+    except (ConfigError, StrictModeError, FileNotFoundError, IsADirectoryError, ValueError) as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    _print_summary(summary, out_dir)
+
+
+def _configure(
+    pipeline: Path | None,
+    fmt: str | None,
+    strict: bool,
+    window: str | None,
+    batch_size: int | None,
+    collapse_duplicates: bool,
+    collapse_retweets: bool,
+) -> PipelineConfig:
+    path = (
+        pipeline
+        if pipeline is not None
+        else (DEFAULT_PIPELINE if DEFAULT_PIPELINE.exists() else None)
+    )
+    data = load_config(path).model_dump()
+    overrides = {
+        ("source", "format"): fmt,
+        ("source", "strict"): True if strict else None,
+        ("source", "collapse_duplicates"): True if collapse_duplicates else None,
+        ("source", "collapse_retweets"): True if collapse_retweets else None,
+        ("window", "every"): window,
+        ("window", "batch_size"): batch_size,
+    }
+    for (section, key), value in overrides.items():
+        if value is not None:
+            data[section][key] = value
+    config = config_from_dict(data, f"{path or 'defaults'} with command-line options")
+    return config
+
+
+def _run_with_progress(runner: Pipeline, source: str, out_dir: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    columns = (
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn(
+            "{task.fields[tweets]:>9,} read  {task.fields[rate]:>8,.0f}/s  "
+            "[red]{task.fields[rejects]:,} rejected[/]  {task.fields[windows]} windows"
+        ),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("streaming", total=None, tweets=0, rate=0.0, rejects=0, windows=0)
+
+        def update(stats: RunStats, reader: TweetReader) -> None:
+            done, total = reader.progress()
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            bar.update(
+                task,
+                completed=done,
+                total=total,
+                tweets=stats.read,
+                rate=stats.read / elapsed,
+                rejects=stats.rejected,
+                windows=stats.windows,
+            )
+
+        summary = runner.run(source, out_dir, progress=update)
+        bar.update(task, description="done")
+    return summary
+
+
+def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
+    table = Table(
+        title=f"textcl stream: {summary['source']} ({summary['format']})", show_header=False
+    )
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key in (
+        "read",
+        "processed",
+        "rejected",
+        "duplicates_collapsed",
+        "retweets_collapsed",
+        "tweets",
+        "tokens",
+        "batches",
+        "windows",
+        "late",
+    ):
+        table.add_row(key, f"{summary[key]:,}")
+    table.add_row("window", str(summary["window"]))
+    table.add_row("time span", f"{summary['first']} → {summary['last']}")
+    table.add_row("seconds", f"{summary['seconds']:.2f}")
+    table.add_row("tweets/s", f"{summary['tweets_per_s'] or 0:,.0f}")
+    for reason, count in summary["rejected_by_reason"].items():
+        table.add_row(f"  rejected: {reason}", f"{count:,}")
+    out = Console()
+    out.print(table)
+    out.print(
+        f"outputs in [bold]{out_dir}[/]: summary.json, windows.jsonl"
+        + (", rejects.jsonl" if summary["rejected"] else "")
+    )
+
+
+if __name__ == "__main__":
+    app()

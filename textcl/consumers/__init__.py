@@ -1,0 +1,5 @@
+"""Built-in stream consumers."""
+
+from textcl.consumers.window_stats import WindowStats
+
+__all__ = ["WindowStats"]

@@ -1,0 +1,189 @@
+"""The one data path: source -> reader -> tokenizer -> windows -> consumers -> reports."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from textcl.config import PipelineConfig
+from textcl.consumers import WindowStats
+from textcl.stream.dedup import Deduplicator
+from textcl.stream.readers import TweetReader
+from textcl.stream.rejects import Reject, RejectsWriter, StrictModeError
+from textcl.stream.timeparse import to_iso
+from textcl.stream.tokenize import TweetTokenizer
+from textcl.stream.window import BatchEvent, Windower
+from textcl.types import Batch, Consumer, Tweet, Window
+
+PROGRESS_EVERY = 2000
+
+
+@dataclass
+class RunStats:
+    """Counters of one run; ``read == processed + rejected`` always holds."""
+
+    read: int = 0
+    processed: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    retweets: int = 0
+    tweets: int = 0
+    batches: int = 0
+    windows: int = 0
+    late: int = 0
+    first: str | None = None
+    last: str | None = None
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+class Pipeline:
+    """Builds the reader, tokenizer, windower and consumers from a config and runs them.
+
+    Consumers receive every micro-batch (``update``) and every window end (``end_window``).
+    ``textcl stream`` is a thin shell over :meth:`run`.
+    """
+
+    def __init__(self, config: PipelineConfig | None = None) -> None:
+        self.config = config or PipelineConfig()
+        self.tokenizer = TweetTokenizer(self.config.tokenizer_options())
+        self.consumers: list[Consumer] = []
+        self.stats = RunStats()
+        self.windows: list[Window] = []
+
+    def add(self, consumer: Consumer) -> Pipeline:
+        """Subscribe a consumer to batch and window-end events."""
+        self.consumers.append(consumer)
+        return self
+
+    def reader(self, source: str | Path) -> TweetReader:
+        """The configured reader for ``source``."""
+        src = self.config.source
+        return TweetReader(source, src.format, src.csv.column_map(), src.max_record_bytes)
+
+    def run(
+        self,
+        source: str | Path,
+        out_dir: str | Path | None = None,
+        progress: Callable[[RunStats, TweetReader], None] | None = None,
+    ) -> dict[str, Any]:
+        """Stream ``source`` through the pipeline; write outputs under ``out_dir``; summarise."""
+        out = Path(out_dir) if out_dir is not None else None
+        cfg = self.config
+        reader = self.reader(source)
+        stats = self.stats = RunStats()
+        self._first: datetime | None = None
+        self._last: datetime | None = None
+        window_stats = WindowStats(cfg.output.top_terms, out / "windows.jsonl" if out else None)
+        consumers = [window_stats, *self.consumers]
+        rejects = RejectsWriter(out / "rejects.jsonl" if out and cfg.output.rejects else None)
+        dedup = (
+            Deduplicator(
+                cfg.source.collapse_duplicates,
+                cfg.source.collapse_retweets,
+                cfg.source.dedup_memory,
+            )
+            if cfg.source.collapse_duplicates or cfg.source.collapse_retweets
+            else None
+        )
+        windower = Windower(cfg.window.batch_size, cfg.window.every)
+        started = time.perf_counter()
+        try:
+            for item in reader:
+                stats.read += 1
+                if isinstance(item, Reject):
+                    stats.rejected += 1
+                    rejects.write(item)
+                    if cfg.source.strict:
+                        raise StrictModeError(item)
+                else:
+                    stats.processed += 1
+                    if dedup is None or dedup.check(item) is None:
+                        self._track_time(item)
+                        self._dispatch(windower.push(item), consumers)
+                if progress is not None and stats.read % PROGRESS_EVERY == 0:
+                    progress(stats, reader)
+            self._dispatch(windower.finish(), consumers)
+        finally:
+            rejects.close()
+            window_stats.close()
+        seconds = time.perf_counter() - started
+        stats.late = windower.late
+        stats.first = to_iso(self._first) if self._first else None
+        stats.last = to_iso(self._last) if self._last else None
+        stats.rejected_by_reason = dict(rejects.by_reason.most_common())
+        if dedup is not None:
+            stats.duplicates = dedup.collapsed_duplicates
+            stats.retweets = dedup.collapsed_retweets
+        if progress is not None:
+            progress(stats, reader)
+        summary = self._summary(reader, seconds, window_stats, dedup)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "summary.json").write_bytes(
+                orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n"
+            )
+        return summary
+
+    def _track_time(self, tweet: Tweet) -> None:
+        moment = tweet.created_at
+        if self._first is None or moment < self._first:
+            self._first = moment
+        if self._last is None or moment > self._last:
+            self._last = moment
+
+    def _dispatch(self, events: Iterable[object], consumers: list[Consumer]) -> None:
+        for event in events:
+            if isinstance(event, BatchEvent):
+                texts = [t.text for t in event.tweets]
+                batch = Batch(
+                    self.stats.batches,
+                    event.window,
+                    event.tweets,
+                    self.tokenizer.tokenize_many(texts),
+                )
+                self.stats.batches += 1
+                self.stats.tweets += len(batch)
+                for consumer in consumers:
+                    consumer.update(batch)
+            else:
+                window = event.window  # type: ignore[attr-defined]
+                self.windows.append(window)
+                self.stats.windows += 1
+                for consumer in consumers:
+                    consumer.end_window(window)
+
+    def _summary(
+        self,
+        reader: TweetReader,
+        seconds: float,
+        window_stats: WindowStats,
+        dedup: Deduplicator | None,
+    ) -> dict[str, Any]:
+        s = self.stats
+        return {
+            "source": reader.source,
+            "format": reader.format,
+            "read": s.read,
+            "processed": s.processed,
+            "rejected": s.rejected,
+            "rejected_by_reason": s.rejected_by_reason,
+            "duplicates_collapsed": s.duplicates,
+            "retweets_collapsed": s.retweets,
+            "tweets": s.tweets,
+            "tokens": window_stats.total_tokens,
+            "batches": s.batches,
+            "windows": s.windows,
+            "window": self.config.window.every,
+            "late": s.late,
+            "first": s.first,
+            "last": s.last,
+            "seconds": round(seconds, 3),
+            "tweets_per_s": round(s.read / seconds, 1) if seconds > 0 else None,
+            "most_repeated": dedup.top(10) if dedup is not None else [],
+        }

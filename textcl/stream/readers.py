@@ -1,0 +1,100 @@
+"""Choosing and running a reader: ``auto | jsonl | csv | text | crisislex``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from textcl.stream.crisislex import is_crisislex, read_crisislex
+from textcl.stream.csvfile import ColumnMap, read_csv
+from textcl.stream.jsonl import DEFAULT_MAX_RECORD_BYTES, read_jsonl
+from textcl.stream.rejects import Reject
+from textcl.stream.source import STDIN, ByteSource
+from textcl.stream.text import read_text
+from textcl.types import Tweet
+
+Format = Literal["auto", "jsonl", "csv", "text", "crisislex"]
+FORMATS: tuple[str, ...] = ("auto", "jsonl", "csv", "text", "crisislex")
+_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "text",
+}
+
+
+class TweetReader:
+    """Reads one source into :class:`Tweet` records and :class:`Reject` records.
+
+    ``source`` is a file (plain or gzip), a CrisisLex folder, or ``-`` for stdin.
+    """
+
+    def __init__(
+        self,
+        source: str | Path,
+        format: Format = "auto",
+        csv_columns: ColumnMap | None = None,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    ) -> None:
+        if format not in FORMATS:
+            raise ValueError(f"unknown format {format!r}; allowed: {', '.join(FORMATS)}")
+        self.source = str(source)
+        self.csv_columns = csv_columns
+        self.max_record_bytes = max_record_bytes
+        self._bytes: ByteSource | None = None
+        path = Path(self.source)
+        if self.source != STDIN and path.is_dir():
+            if format not in ("auto", "crisislex") or not is_crisislex(path):
+                raise ValueError(
+                    f"{path}: is a folder, and only CrisisLex folders can be read as one "
+                    "(--format crisislex); give a file instead"
+                )
+            self.format = "crisislex"
+        elif format == "crisislex":
+            raise ValueError(f"{path}: --format crisislex needs a CrisisLex folder")
+        else:
+            self._bytes = ByteSource.open(self.source)
+            self.format = format if format != "auto" else self._detect(self._bytes)
+
+    @staticmethod
+    def _detect(source: ByteSource) -> str:
+        name = source.name.lower().removesuffix(".gz")
+        for suffix, fmt in _SUFFIXES.items():
+            if name.endswith(suffix):
+                return fmt
+        head = source.head().lstrip()
+        return "jsonl" if head.startswith(b"{") else "text"
+
+    def __iter__(self) -> Iterator[Tweet | Reject]:
+        if self.format == "crisislex":
+            yield from read_crisislex(Path(self.source), self.max_record_bytes)
+            return
+        assert self._bytes is not None
+        with self._bytes as source:
+            if self.format == "jsonl":
+                yield from read_jsonl(source, self.max_record_bytes)
+            elif self.format == "csv":
+                columns = self.csv_columns or ColumnMap(
+                    delimiter="\t"
+                    if source.name.lower().removesuffix(".gz").endswith(".tsv")
+                    else ","
+                )
+                yield from read_csv(source, columns, self.max_record_bytes)
+            else:
+                yield from read_text(source, self.max_record_bytes)
+
+    def progress(self) -> tuple[int, int | None]:
+        """(bytes consumed, total bytes or None) of the underlying file."""
+        if self._bytes is None:
+            return 0, None
+        return self._bytes.bytes_read(), self._bytes.total
+
+
+def read_tweets(source: str | Path, format: Format = "auto", **options: object) -> Iterator[Tweet]:
+    """Convenience: the tweets of a source, skipping rejects (see :class:`TweetReader`)."""
+    for item in TweetReader(source, format, **options):  # type: ignore[arg-type]
+        if not isinstance(item, Reject):
+            yield item

@@ -1,0 +1,90 @@
+"""Opening inputs: files, gzip files (detected by magic bytes) and stdin."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, BinaryIO
+
+GZIP_MAGIC = b"\x1f\x8b"
+STDIN = "-"
+
+
+@dataclass(slots=True)
+class RawLine:
+    """One physical line of input: 1-based number, byte offset (uncompressed), bytes."""
+
+    number: int
+    offset: int
+    data: bytes
+
+
+class ByteSource:
+    """A readable byte stream with a name, plus progress in (compressed) bytes."""
+
+    def __init__(self, name: str, raw: BinaryIO, total: int | None) -> None:
+        self.name = name
+        self.total = total
+        self._raw = raw
+        head = _peek(raw, 2)
+        self.compressed = head == GZIP_MAGIC
+        self.stream: IO[bytes] = (
+            gzip.GzipFile(fileobj=raw, mode="rb") if self.compressed else raw  # type: ignore[assignment]
+        )
+
+    @classmethod
+    def open(cls, source: str | Path) -> ByteSource:
+        """Open a path (gzip or plain) or ``-`` for standard input."""
+        if str(source) == STDIN:
+            raw = sys.stdin.buffer
+            if not isinstance(raw, io.BufferedReader):
+                raw = io.BufferedReader(raw)  # type: ignore[arg-type]
+            return cls("<stdin>", raw, None)
+        path = Path(source)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file (give a path, or - for stdin)")
+        if path.is_dir():
+            raise IsADirectoryError(
+                f"{path}: is a folder; use --format crisislex for a CrisisLex folder"
+            )
+        return cls(str(path), path.open("rb"), path.stat().st_size)
+
+    def bytes_read(self) -> int:
+        """Bytes consumed from the underlying (possibly compressed) file so far."""
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return 0
+
+    def head(self, size: int = 4096) -> bytes:
+        """Peek at the first uncompressed bytes without consuming them."""
+        return _peek(self.stream, size)
+
+    def lines(self) -> Iterator[RawLine]:
+        """Yield every physical line with its number and uncompressed byte offset."""
+        offset = 0
+        for number, data in enumerate(self.stream, start=1):
+            yield RawLine(number, offset, data)
+            offset += len(data)
+
+    def close(self) -> None:
+        if self._raw is not sys.stdin.buffer:
+            self.stream.close()
+            self._raw.close()
+
+    def __enter__(self) -> ByteSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _peek(stream: IO[bytes], size: int) -> bytes:
+    peek = getattr(stream, "peek", None)
+    if peek is not None:
+        return peek(size)[:size]
+    return b""
