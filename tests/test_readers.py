@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import sys
@@ -216,3 +217,18 @@ def test_crisislex_t6_labels(shared_data):
     assert rejects == [] and len(tweets) > 60000
     assert {t.labels["topic"] for t in tweets} == {"on-topic", "off-topic"}
     assert {t.labels["collection"] for t in tweets} == {"T6"}
+
+
+def test_truncated_gzip_becomes_a_reject_not_a_crash(tmp_path):
+    whole = gzip.compress(
+        b"".join((json.dumps(dict(V2, id=str(i))) + "\n").encode() for i in range(200))
+    )
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    tweets, rejects = read_all(path)
+    assert rejects and rejects[-1].reason.startswith("corrupt or truncated gzip data")
+    assert rejects[-1].line == len(tweets) + 1
+    tiny = tmp_path / "magic.jsonl"
+    tiny.write_bytes(b"\x1f\x8b\n")
+    tweets, rejects = read_all(tiny)
+    assert tweets == [] and rejects[0].line == 1

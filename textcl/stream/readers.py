@@ -85,6 +85,9 @@ class TweetReader:
                 yield from read_csv(source, columns, self.max_record_bytes)
             else:
                 yield from read_text(source, self.max_record_bytes)
+            if source.error is not None:
+                line, reason = source.error
+                yield Reject(source.name, line, f"{reason}; the rest of the file is unreadable")
 
     def progress(self) -> tuple[int, int | None]:
         """(bytes consumed, total bytes or None) of the underlying file."""

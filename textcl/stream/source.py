@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ class ByteSource:
     def __init__(self, name: str, raw: BinaryIO, total: int | None) -> None:
         self.name = name
         self.total = total
+        self.error: tuple[int, str] | None = None
         self._raw = raw
         head = _peek(raw, 2)
         self.compressed = head == GZIP_MAGIC
@@ -65,9 +67,23 @@ class ByteSource:
         return _peek(self.stream, size)
 
     def lines(self) -> Iterator[RawLine]:
-        """Yield every physical line with its number and uncompressed byte offset."""
+        """Yield every physical line with its number and uncompressed byte offset.
+
+        A truncated or corrupt gzip stream ends the lines early and sets :attr:`error` to
+        ``(line, reason)`` for the first line that could not be read.
+        """
         offset = 0
-        for number, data in enumerate(self.stream, start=1):
+        number = 0
+        iterator = iter(self.stream)
+        while True:
+            try:
+                data = next(iterator)
+            except StopIteration:
+                return
+            except (EOFError, OSError, zlib.error) as exc:
+                self.error = (number + 1, f"corrupt or truncated gzip data: {exc}")
+                return
+            number += 1
             yield RawLine(number, offset, data)
             offset += len(data)
 
