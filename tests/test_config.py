@@ -16,7 +16,23 @@ def write(tmp_path, text: str):
 
 def test_default_pipeline_file_loads_and_matches_defaults():
     config = load_config(PROJECT_ROOT / "pipelines" / "default.toml")
+    assert config.word2vec.probe_terms == ["crash", "cloud", "virus"]
+    config.word2vec.probe_terms = []
     assert config == PipelineConfig()
+
+
+def test_word2vec_section_matches_the_model_signature():
+    import inspect
+
+    from textcl.config import Word2VecSection
+    from textcl.embed.word2vec import ContinualWord2Vec
+
+    params = inspect.signature(ContinualWord2Vec).parameters
+    section = Word2VecSection()
+    for key, value in section.model_kwargs().items():
+        assert key in params, key
+        default = params[key].default
+        assert value == (list(default) if isinstance(default, tuple) else default), key
 
 
 def test_values_are_applied(tmp_path):

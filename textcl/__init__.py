@@ -32,6 +32,9 @@ _EXPORTS = {
     "PipelineConfig": "textcl.config",
     "load_config": "textcl.config",
     "sample_stream_path": "textcl.paths",
+    "ContinualWord2Vec": "textcl.embed.word2vec",
+    "save_keyed_vectors": "textcl.embed.word2vec",
+    "load_keyed_vectors": "textcl.embed.word2vec",
 }
 
 __all__ = ["__version__", *_EXPORTS]

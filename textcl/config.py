@@ -75,6 +75,43 @@ class WindowSection(_Section):
         return value
 
 
+class Word2VecSection(_Section):
+    """Continual word2vec (:class:`textcl.embed.word2vec.ContinualWord2Vec`) on the stream.
+
+    Every key except ``enabled``, ``snapshots`` and ``probe_terms`` is a constructor
+    argument of the model with the same default. ``half_life = 0`` disables count decay.
+    """
+
+    enabled: bool = True
+    snapshots: bool = True
+    probe_terms: list[str] = Field(default_factory=list)
+    vector_size: int = Field(default=100, gt=0)
+    window: int = Field(default=5, gt=0)
+    sg: Literal[0, 1] = 1
+    negative: int = Field(default=5, gt=0)
+    min_count: float = Field(default=3, gt=0)
+    max_vocab: int = Field(default=200_000, gt=0)
+    half_life: float = Field(default=1_000_000, ge=0)
+    half_life_unit: Literal["tweets", "seconds"] = "tweets"
+    sample: float = Field(default=1e-3, ge=0)
+    alpha: float = Field(default=0.025, gt=0)
+    min_alpha: float = Field(default=0.0025, gt=0)
+    lr_schedule: Literal["count", "constant", "warmup"] = "warmup"
+    replay_ratio: float = Field(default=0.0, ge=0)
+    replay_size: int = Field(default=20_000, gt=0)
+    anchor: float = Field(default=0.0, ge=0, le=1)
+    anchor_top: int = Field(default=1000, ge=0)
+    seed: int = 1
+    workers: int = Field(default=1, ge=1)
+    pinned: list[str] = Field(default_factory=list)
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """Constructor arguments for ContinualWord2Vec."""
+        kwargs = self.model_dump(exclude={"enabled", "snapshots", "probe_terms"})
+        kwargs["half_life"] = kwargs["half_life"] or None
+        return kwargs
+
+
 class OutputSection(_Section):
     """Where and what ``textcl stream`` writes."""
 
@@ -89,6 +126,7 @@ class PipelineConfig(_Section):
     source: SourceSection = Field(default_factory=SourceSection)
     tokenizer: TokenizerSection = Field(default_factory=TokenizerSection)  # type: ignore[valid-type]
     window: WindowSection = Field(default_factory=WindowSection)
+    word2vec: Word2VecSection = Field(default_factory=Word2VecSection)
     output: OutputSection = Field(default_factory=OutputSection)
 
     def tokenizer_options(self) -> TokenizerOptions:

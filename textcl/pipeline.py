@@ -13,6 +13,7 @@ import orjson
 
 from textcl.config import PipelineConfig
 from textcl.consumers import WindowStats
+from textcl.consumers.registry import build_consumers
 from textcl.stream.dedup import Deduplicator
 from textcl.stream.readers import TweetReader
 from textcl.stream.rejects import Reject, RejectsWriter, StrictModeError
@@ -80,7 +81,7 @@ class Pipeline:
         self._first: datetime | None = None
         self._last: datetime | None = None
         window_stats = WindowStats(cfg.output.top_terms, out / "windows.jsonl" if out else None)
-        consumers = [window_stats, *self.consumers]
+        consumers = [window_stats, *build_consumers(cfg, out), *self.consumers]
         rejects = RejectsWriter(out / "rejects.jsonl" if out and cfg.output.rejects else None)
         dedup = (
             Deduplicator(
@@ -109,9 +110,14 @@ class Pipeline:
                 if progress is not None and stats.read % PROGRESS_EVERY == 0:
                     progress(stats, reader)
             self._dispatch(windower.finish(), consumers)
+        except BaseException:
+            _close(consumers, None)
+            raise
         finally:
             rejects.close()
-            window_stats.close()
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+        _close(consumers, out)
         seconds = time.perf_counter() - started
         stats.late = windower.late
         stats.first = to_iso(self._first) if self._first else None
@@ -123,8 +129,10 @@ class Pipeline:
         if progress is not None:
             progress(stats, reader)
         summary = self._summary(reader, seconds, window_stats, dedup)
+        summary["consumers"] = {
+            c.name: c.summary() for c in consumers if callable(getattr(c, "summary", None))
+        }
         if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
             (out / "summary.json").write_bytes(
                 orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n"
             )
@@ -187,3 +195,10 @@ class Pipeline:
             "tweets_per_s": round(s.read / seconds, 1) if seconds > 0 else None,
             "most_repeated": dedup.top(10) if dedup is not None else [],
         }
+
+
+def _close(consumers: list[Consumer], out: Path | None) -> None:
+    for consumer in consumers:
+        close = getattr(consumer, "close", None)
+        if callable(close):
+            close(out)

@@ -52,7 +52,10 @@ class WindowStats:
             self._fh.write(orjson.dumps(record) + b"\n")
             self._fh.flush()
 
-    def close(self) -> None:
+    def summary(self) -> dict[str, Any]:
+        return {"tokens": self.total_tokens, "windows": len(self.records)}
+
+    def close(self, out_dir: Path | None = None) -> None:
         if self._fh is not None:
             self._fh.close()
             self._fh = None

@@ -1,0 +1,1 @@
+"""Continual embeddings: word2vec (and, later, transformers) that keep learning."""

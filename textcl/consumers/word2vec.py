@@ -1,0 +1,94 @@
+"""Continual word2vec as a stream consumer: learn every batch, snapshot every window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from textcl.embed.word2vec import ContinualWord2Vec, save_keyed_vectors
+from textcl.stream.timeparse import to_iso
+from textcl.types import Batch, Window
+
+NEIGHBOURS = 10
+
+
+class Word2VecConsumer:
+    """Feeds micro-batches to a :class:`ContinualWord2Vec`; at each window end writes
+    ``snapshots/window-NNNNN.npz`` (a frozen KeyedVectors copy) and a line of
+    ``snapshots/index.jsonl`` (span, vocabulary, neighbours of the probe terms)."""
+
+    name = "word2vec"
+
+    def __init__(
+        self,
+        model: ContinualWord2Vec,
+        snapshot_dir: Path | None = None,
+        probe_terms: list[str] | None = None,
+    ) -> None:
+        self.model = model
+        self.snapshot_dir = snapshot_dir
+        self.probe_terms = list(probe_terms or [])
+        self.train_seconds = 0.0
+        self.snapshots = 0
+        self._index: IO[bytes] | None = None
+        if snapshot_dir is not None:
+            snapshot_dir.mkdir(parents=True, exist_ok=True)
+            self._index = (snapshot_dir / "index.jsonl").open("wb")
+
+    def update(self, batch: Batch) -> None:
+        stats = self.model.update(batch.tokens, now=batch.tweets[-1].created_at.timestamp())
+        self.train_seconds += stats["seconds"]
+
+    def neighbours(self) -> dict[str, list[list[Any]]]:
+        """Current top neighbours of each probe term that is in the vocabulary."""
+        return {
+            term: [[w, round(float(s), 4)] for w, s in self.model.most_similar(term, NEIGHBOURS)]
+            for term in self.probe_terms
+            if term in self.model
+        }
+
+    def end_window(self, window: Window) -> None:
+        if self.snapshot_dir is None:
+            return
+        tag = {"window": window.index, "start": to_iso(window.start), "end": to_iso(window.end)}
+        snapshot = self.model.snapshot(tag=tag)
+        name = f"window-{window.index:05d}.npz"
+        save_keyed_vectors(snapshot, self.snapshot_dir / name)
+        self.snapshots += 1
+        record = {
+            **tag,
+            "file": name,
+            "vocab": len(snapshot.index_to_key),
+            "neighbours": self.neighbours(),
+        }
+        assert self._index is not None
+        self._index.write(orjson.dumps(record) + b"\n")
+        self._index.flush()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "vocab": len(self.model),
+            "candidates": self.model.n_candidates,
+            "updates": self.model.updates,
+            "words": self.model.words_seen,
+            "train_seconds": round(self.train_seconds, 3),
+            "snapshots": self.snapshots,
+            "neighbours": self.neighbours(),
+        }
+
+    def close(self, out_dir: Path | None = None) -> None:
+        """Close the snapshot index; save the final model as ``word2vec.npz`` in ``out_dir``."""
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        if out_dir is not None:
+            self.model.save(out_dir / "word2vec.npz")
+        self.model.close()
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.model.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state)
