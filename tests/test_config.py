@@ -17,7 +17,9 @@ def write(tmp_path, text: str):
 def test_default_pipeline_file_loads_and_matches_defaults():
     config = load_config(PROJECT_ROOT / "pipelines" / "default.toml")
     assert config.word2vec.probe_terms == ["crash", "cloud", "virus"]
+    assert config.drift.terms == ["crash", "cloud", "virus"]
     config.word2vec.probe_terms = []
+    config.drift.terms = []
     assert config == PipelineConfig()
 
 

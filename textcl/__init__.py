@@ -35,6 +35,8 @@ _EXPORTS = {
     "ContinualWord2Vec": "textcl.embed.word2vec",
     "save_keyed_vectors": "textcl.embed.word2vec",
     "load_keyed_vectors": "textcl.embed.word2vec",
+    "KeywordTracker": "textcl.keywords",
+    "DriftAlarms": "textcl.keywords",
 }
 
 __all__ = ["__version__", *_EXPORTS]

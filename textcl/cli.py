@@ -89,6 +89,69 @@ def stream(
     _print_summary(summary, out_dir)
 
 
+@app.command()
+def drift(
+    snapshot_dir: Annotated[
+        Path | None,
+        typer.Argument(help="Folder of word2vec snapshots (OUT/snapshots of textcl stream)."),
+    ] = None,
+    terms: Annotated[str, typer.Option("--terms", "-t", help="Comma-separated query terms.")] = "",
+    compare: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option("--compare", help="Two corpora A B (one document per line) to compare."),
+    ] = None,
+    targets: Annotated[
+        Path | None, typer.Option("--targets", help="With --compare: target words, one a line.")
+    ] = None,
+    seeds: Annotated[
+        str, typer.Option("--seeds", help="With --compare: seeds of the model ensemble.")
+    ] = "1,2,3",
+    topn: Annotated[int, typer.Option("--topn", help="Neighbours per term.")] = 10,
+    movers: Annotated[int, typer.Option("--movers", help="Top movers to rank.")] = 20,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("out/drift"),
+) -> None:
+    """Drift report: how terms' nearest neighbours move across snapshots or two corpora."""
+    from textcl.drift import (
+        compare_corpora,
+        load_snapshots,
+        read_targets,
+        snapshot_drift,
+        write_report,
+    )
+
+    try:
+        if compare is not None:
+            if targets is None:
+                raise ValueError("--compare needs --targets FILE (target words, one a line)")
+            seed_list = [int(x) for x in seeds.split(",") if x.strip()]
+            result = compare_corpora(
+                compare[0], compare[1], read_targets(targets), seeds=seed_list, topn=topn
+            )
+        elif snapshot_dir is not None:
+            query = [t.strip() for t in terms.split(",") if t.strip()]
+            snapshots = load_snapshots(snapshot_dir)
+            result = snapshot_drift(snapshots, query, topn=topn, movers=movers)
+        else:
+            raise ValueError("give a SNAPSHOT_DIR, or --compare A B --targets FILE")
+        paths = write_report(result, out)
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    _print_drift(result)
+    Console().print(f"report: [bold]{paths['html']}[/] (and report.md, report.json)")
+
+
+def _print_drift(result: dict[str, Any]) -> None:
+    rows = result["targets"] if result["mode"] == "compare" else result["movers"]
+    table = Table(title="most changed" if result["mode"] == "compare" else "top movers")
+    table.add_column("#", justify="right")
+    table.add_column("term", style="bold")
+    table.add_column("score", justify="right")
+    for i, row in enumerate(rows[:15], start=1):
+        table.add_row(str(i), row["term"], f"{row['score']:.3f}")
+    Console().print(table)
+
+
 def _configure(
     pipeline: Path | None,
     fmt: str | None,
@@ -177,12 +240,24 @@ def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     table.add_row("tweets/s", f"{summary['tweets_per_s'] or 0:,.0f}")
     for reason, count in summary["rejected_by_reason"].items():
         table.add_row(f"  rejected: {reason}", f"{count:,}")
+    w2v = summary["consumers"].get("word2vec")
+    if w2v:
+        table.add_row("word2vec vocabulary", f"{w2v['vocab']:,}")
+        table.add_row("word2vec snapshots", f"{w2v['snapshots']:,}")
+    keywords = summary["consumers"].get("keywords")
+    if keywords:
+        current = ", ".join(k["term"] for k in keywords["keywords"][:8])
+        table.add_row("keywords now", current or "-")
+    if summary.get("drift", {}).get("top_movers"):
+        table.add_row("top movers", ", ".join(summary["drift"]["top_movers"][:5]))
     out = Console()
     out.print(table)
-    out.print(
-        f"outputs in [bold]{out_dir}[/]: summary.json, windows.jsonl"
-        + (", rejects.jsonl" if summary["rejected"] else "")
-    )
+    files = ["summary.json", "windows.jsonl"]
+    files += ["rejects.jsonl"] if summary["rejected"] else []
+    files += ["snapshots/", "word2vec.npz"] if w2v else []
+    files += ["keywords.jsonl", "keywords_final.json", "alarms.jsonl"] if keywords else []
+    files += ["drift/report.html"] if summary.get("drift", {}).get("report") else []
+    out.print(f"outputs in [bold]{out_dir}[/]: {', '.join(files)}")
 
 
 if __name__ == "__main__":

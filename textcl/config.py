@@ -112,6 +112,49 @@ class Word2VecSection(_Section):
         return kwargs
 
 
+class KeywordsSection(_Section):
+    """Top-N keyword set with in/out hysteresis (:class:`textcl.keywords.KeywordTracker`).
+
+    ``background`` lists plain-text files (one document per line) of ordinary text for
+    the distinctiveness score; empty: the stream's own decayed history is the reference.
+    ``use_word2vec`` lets terms whose word2vec neighbours overlap the set be pulled in.
+    """
+
+    enabled: bool = True
+    size: int = Field(default=50, gt=0)
+    burst: float = 1.0
+    distinct: float = 1.0
+    relevance: float = 0.5
+    enter: float = 10.0
+    leave: float = 1.0
+    k: int = Field(default=1, gt=0)
+    m: int = Field(default=1, gt=0)
+    min_dwell: int = Field(default=1, ge=0)
+    pinned: list[str] = Field(default_factory=list)
+    seeds: list[str] = Field(default_factory=list)
+    half_life: float = Field(default=7.0, gt=0)
+    min_count: int = Field(default=3, ge=1)
+    capacity: int = Field(default=100_000, gt=0)
+    background: list[str] = Field(default_factory=list)
+    use_word2vec: bool = True
+    alarms: bool = True
+
+    def tracker_kwargs(self) -> dict[str, Any]:
+        """Constructor arguments for KeywordTracker (background and neighbours excluded)."""
+        return self.model_dump(exclude={"enabled", "background", "use_word2vec", "alarms"})
+
+
+class DriftSection(_Section):
+    """Drift report over the word2vec snapshots, written to ``OUT/drift/`` at the end."""
+
+    enabled: bool = True
+    terms: list[str] = Field(default_factory=list)
+    topn: int = Field(default=10, gt=0)
+    movers: int = Field(default=20, ge=0)
+    min_count: float = Field(default=5.0, ge=0)
+    candidates: int = Field(default=2000, gt=0)
+
+
 class OutputSection(_Section):
     """Where and what ``textcl stream`` writes."""
 
@@ -127,6 +170,8 @@ class PipelineConfig(_Section):
     tokenizer: TokenizerSection = Field(default_factory=TokenizerSection)  # type: ignore[valid-type]
     window: WindowSection = Field(default_factory=WindowSection)
     word2vec: Word2VecSection = Field(default_factory=Word2VecSection)
+    keywords: KeywordsSection = Field(default_factory=KeywordsSection)
+    drift: DriftSection = Field(default_factory=DriftSection)
     output: OutputSection = Field(default_factory=OutputSection)
 
     def tokenizer_options(self) -> TokenizerOptions:

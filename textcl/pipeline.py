@@ -132,6 +132,8 @@ class Pipeline:
         summary["consumers"] = {
             c.name: c.summary() for c in consumers if callable(getattr(c, "summary", None))
         }
+        if out is not None and cfg.drift.enabled and (out / "snapshots").is_dir():
+            summary["drift"] = write_stream_drift(cfg, out)
         if out is not None:
             (out / "summary.json").write_bytes(
                 orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n"
@@ -202,3 +204,27 @@ def _close(consumers: list[Consumer], out: Path | None) -> None:
         close = getattr(consumer, "close", None)
         if callable(close):
             close(out)
+
+
+def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
+    """Drift report over the run's snapshots in ``out/drift``; returns a short summary."""
+    from textcl.drift import load_snapshots, snapshot_drift, write_report
+
+    snapshots = load_snapshots(out / "snapshots")
+    cfg = config.drift
+    terms = cfg.terms or config.word2vec.probe_terms
+    if len(snapshots) < 2:
+        return {"report": None, "reason": "fewer than 2 snapshots"}
+    result = snapshot_drift(
+        snapshots,
+        terms,
+        topn=cfg.topn,
+        movers=cfg.movers,
+        min_count=cfg.min_count,
+        candidates=cfg.candidates,
+    )
+    paths = write_report(result, out / "drift")
+    return {
+        "report": str(paths["html"]),
+        "top_movers": [m["term"] for m in result["movers"][:10]],
+    }

@@ -19,4 +19,20 @@ def build_consumers(config: PipelineConfig, out_dir: Path | None) -> list[Consum
         model = ContinualWord2Vec(**w2v.model_kwargs())
         snapshots = out_dir / "snapshots" if out_dir is not None and w2v.snapshots else None
         consumers.append(Word2VecConsumer(model, snapshots, w2v.probe_terms))
+    kw = config.keywords
+    if kw.enabled:
+        from textcl.consumers.keywords import KeywordConsumer, neighbours_from_model
+        from textcl.keywords import DriftAlarms, KeywordTracker
+        from textcl.keywords.background import background_counts
+        from textcl.stream.tokenize import TweetTokenizer
+
+        background = (
+            background_counts(kw.background, TweetTokenizer(config.tokenizer_options()))
+            if kw.background
+            else None
+        )
+        neighbours = neighbours_from_model(model) if w2v.enabled and kw.use_word2vec else None
+        tracker = KeywordTracker(background=background, **kw.tracker_kwargs())
+        alarms = DriftAlarms() if kw.alarms else None
+        consumers.append(KeywordConsumer(tracker, out_dir, alarms, neighbours))
     return consumers

@@ -1,0 +1,143 @@
+"""`textcl stream` with continual word2vec on the sample stream: snapshots and ground truth."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from textcl.cli import app
+from textcl.embed.word2vec import ContinualWord2Vec, load_keyed_vectors
+from textcl.paths import sample_stream_path, sample_truth_path
+from textcl.stream.readers import read_tweets
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("w2v")
+    result = CliRunner().invoke(app, ["stream", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return json.loads(sample_truth_path().read_text())
+
+
+def snapshot_at(run_dir, day: str):
+    index = [
+        json.loads(x) for x in (run_dir / "snapshots" / "index.jsonl").read_text().splitlines()
+    ]
+    record = next(r for r in index if r["start"].startswith(day))
+    return load_keyed_vectors(run_dir / "snapshots" / record["file"]), record
+
+
+def test_one_snapshot_per_window_and_final_model(run_dir):
+    summary = json.loads((run_dir / "summary.json").read_text())
+    files = sorted((run_dir / "snapshots").glob("window-*.npz"))
+    assert len(files) == summary["windows"] == summary["consumers"]["word2vec"]["snapshots"] == 20
+    first, last = load_keyed_vectors(files[0]), load_keyed_vectors(files[-1])
+    assert first.tag["window"] == 0 and last.tag["window"] == 19
+    assert len(last.index_to_key) >= len(first.index_to_key)
+    model = ContinualWord2Vec.load(run_dir / "word2vec.npz")
+    assert len(model) == summary["consumers"]["word2vec"]["vocab"]
+
+
+def test_shifted_words_follow_their_period_contexts(run_dir, truth):
+    for shifted in truth["shifted_words"]:
+        word = shifted["word"]
+        for period in shifted["periods"]:
+            last_day = period["end"][:10]
+            kv, _ = snapshot_at(run_dir, _previous_day(last_day))
+            neighbours = {w for w, _ in kv.most_similar(word, topn=10)}
+            hits = neighbours & set(period["context_words"])
+            assert len(hits) >= 5, (word, period["start"], sorted(neighbours))
+
+
+def test_event_words_find_their_event(run_dir, truth):
+    kv, _ = snapshot_at(run_dir, "2026-03-20")
+    for event in truth["events"]:
+        own = set(event["keywords"])
+        for word in [w for w in event["keywords"] if w in kv.key_to_index][:3]:
+            neighbours = {w for w, _ in kv.most_similar(word, topn=10)}
+            assert len(neighbours & own) >= 5, (event["name"], word, sorted(neighbours))
+
+
+def _previous_day(iso_day: str) -> str:
+    return (date.fromisoformat(iso_day) - timedelta(days=1)).isoformat()
+
+
+def test_stream_writes_drift_report_with_shifted_words_as_top_movers(run_dir, truth):
+    summary = json.loads((run_dir / "summary.json").read_text())
+    shifted = {s["word"] for s in truth["shifted_words"]}
+    assert set(summary["drift"]["top_movers"][:3]) == shifted
+    report = json.loads((run_dir / "drift" / "report.json").read_text())
+    assert [m["term"] for m in report["movers"][:3]] and report["mode"] == "snapshots"
+    assert (run_dir / "drift" / "report.html").stat().st_size > 10_000
+
+
+def test_drift_command_on_snapshots_and_on_two_corpora(run_dir, truth, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "drift",
+            str(run_dir / "snapshots"),
+            "--terms",
+            "crash,coffee",
+            "--out",
+            str(tmp_path / "snap"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "snap" / "report.json").read_text())
+    assert set(report["terms"]) == {"crash", "coffee"}
+    period_cut = truth["shifted_words"][0]["periods"][1]["start"][:10]
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    with a.open("w") as fa, b.open("w") as fb:
+        for tweet in read_tweets(sample_stream_path()):
+            target = fa if tweet.created_at.date().isoformat() < period_cut else fb
+            target.write(" ".join(tweet.text.split()) + "\n")
+    targets = tmp_path / "targets.txt"
+    targets.write_text("crash\ncloud\nvirus\ncoffee\nweekend\n")
+    result = runner.invoke(
+        app,
+        [
+            "drift",
+            "--compare",
+            str(a),
+            str(b),
+            "--targets",
+            str(targets),
+            "--seeds",
+            "1",
+            "--out",
+            str(tmp_path / "cmp"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    ranked = json.loads((tmp_path / "cmp" / "report.json").read_text())["targets"]
+    assert {t["term"] for t in ranked[:3]} == {"crash", "cloud", "virus"}
+    missing = runner.invoke(app, ["drift", "--compare", str(a), str(b), "--out", str(tmp_path)])
+    assert missing.exit_code == 2 and "--targets" in missing.output
+
+
+def test_stream_keyword_set_follows_the_planted_events(run_dir, truth):
+    transitions = [json.loads(x) for x in (run_dir / "keywords.jsonl").read_text().splitlines()]
+    assert transitions == sorted(transitions, key=lambda t: t["time"])
+    for event in truth["events"]:
+        entered = [
+            t
+            for t in transitions
+            if t["action"] == "in"
+            and t["term"] in event["keywords"]
+            and event["start"] <= t["time"] <= event["end"][:10] + "T23:59:59Z"
+        ]
+        assert entered, event["name"]
+    final = json.loads((run_dir / "keywords_final.json").read_text())
+    assert final and {"term", "score", "since"} <= set(final[0])
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["consumers"]["keywords"]["set_size"] == len(final)

@@ -1,0 +1,146 @@
+"""The keyword tracker (and optional drift alarms) as a stream consumer.
+
+Writes, under ``out_dir``:
+
+* ``keywords.jsonl``: the set's transitions in order
+  (``{"time", "term", "action", "score", "reason"}``), flushed at each window end;
+* ``alarms.jsonl``: drift alarms (``{"time", "statistic", "detector", "value"}``), when
+  ``alarms`` is given;
+* ``keywords_final.json`` at :meth:`close`: the final set (``term``, ``score``, ``since``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from textcl.keywords.alarms import DriftAlarms
+from textcl.keywords.tracker import KeywordTracker
+from textcl.stream.timeparse import to_iso
+from textcl.types import Batch, Window
+
+SUMMARY_TERMS = 20
+
+
+def neighbours_from_model(model: Any, topn: int = 10) -> Callable[[str], list[str]]:
+    """A ``term -> neighbour words`` callable over a model with ``most_similar(term, topn)``
+    and ``term in model`` (e.g. :class:`~textcl.embed.word2vec.ContinualWord2Vec`)."""
+
+    def neighbours(term: str) -> list[str]:
+        if term not in model:
+            return []
+        return [w if isinstance(w, str) else w[0] for w in model.most_similar(term, topn)]
+
+    return neighbours
+
+
+class KeywordConsumer:
+    """Feeds micro-batches to a :class:`KeywordTracker`; at each window end applies the
+    in/out logic, writes the transitions and feeds the window statistics (OOV rate,
+    keyword churn, plus anything given to :meth:`observe`) to the drift alarms.
+
+    Args:
+        tracker: the tracker (a default one when ``None``).
+        out_dir: folder for ``keywords.jsonl``, ``alarms.jsonl``, ``keywords_final.json``.
+        alarms: drift alarms over the window statistics, or ``None``.
+        neighbours: ``term -> similar terms`` for relevance, set on the tracker (use
+            :func:`neighbours_from_model` to wrap a word2vec model).
+    """
+
+    name = "keywords"
+
+    def __init__(
+        self,
+        tracker: KeywordTracker | None = None,
+        out_dir: Path | None = None,
+        alarms: DriftAlarms | None = None,
+        neighbours: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        self.tracker = tracker if tracker is not None else KeywordTracker()
+        if neighbours is not None:
+            self.tracker.neighbours = neighbours
+        self.alarms = alarms
+        self.out_dir = out_dir
+        self.transitions = 0
+        self.alarm_count = 0
+        self.last_alarms: list[dict[str, Any]] = []
+        self._extra: dict[str, float] = {}
+        self._fh: IO[bytes] | None = None
+        self._alarm_fh: IO[bytes] | None = None
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            self._fh = (out_dir / "keywords.jsonl").open("wb")
+            if alarms is not None:
+                self._alarm_fh = (out_dir / "alarms.jsonl").open("wb")
+
+    def observe(self, statistic: str, value: float) -> None:
+        """Add a statistic (e.g. ``w2v_loss``) to the current window's alarm input."""
+        self._extra[statistic] = float(value)
+
+    def update(self, batch: Batch) -> None:
+        self.tracker.update(batch.tokens)
+
+    def end_window(self, window: Window) -> list[dict[str, Any]]:
+        events = self.tracker.end_window(window.start, window.end)
+        self.transitions += len(events)
+        if self._fh is not None:
+            for event in events:
+                self._fh.write(orjson.dumps(event) + b"\n")
+            self._fh.flush()
+        self.last_alarms = []
+        if self.alarms is not None:
+            stats = {
+                "oov_rate": self.tracker.last_stats["oov_rate"],
+                "churn": self.tracker.last_stats["churn"],
+                **self._extra,
+            }
+            self.last_alarms = self.alarms.update(stats, to_iso(window.end))
+            self.alarm_count += len(self.last_alarms)
+            if self._alarm_fh is not None:
+                for alarm in self.last_alarms:
+                    self._alarm_fh.write(orjson.dumps(alarm) + b"\n")
+                self._alarm_fh.flush()
+        self._extra = {}
+        return events
+
+    def summary(self) -> dict[str, Any]:
+        current = self.tracker.current()
+        return {
+            "keywords": current[:SUMMARY_TERMS],
+            "set_size": len(current),
+            "transitions": self.transitions,
+            "alarms": self.alarm_count,
+        }
+
+    def close(self, out_dir: Path | None = None) -> None:
+        """Close the logs; write ``keywords_final.json`` to ``out_dir`` (or the
+        constructor's)."""
+        for fh in (self._fh, self._alarm_fh):
+            if fh is not None:
+                fh.close()
+        self._fh = self._alarm_fh = None
+        target = out_dir if out_dir is not None else self.out_dir
+        if target is not None:
+            target.mkdir(parents=True, exist_ok=True)
+            data = orjson.dumps(self.tracker.current(), option=orjson.OPT_INDENT_2)
+            (target / "keywords_final.json").write_bytes(data + b"\n")
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "tracker": self.tracker.state_dict(),
+            "transitions": self.transitions,
+            "alarm_count": self.alarm_count,
+        }
+        if self.alarms is not None:
+            state["alarms"] = self.alarms.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.tracker.load_state_dict(state["tracker"])
+        self.transitions = int(state["transitions"])
+        self.alarm_count = int(state["alarm_count"])
+        if self.alarms is not None and "alarms" in state:
+            self.alarms.load_state_dict(state["alarms"])
