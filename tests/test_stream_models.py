@@ -9,8 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from textcl.cli import app
+from textcl.config import load_config
 from textcl.embed.word2vec import ContinualWord2Vec, load_keyed_vectors
-from textcl.paths import sample_stream_path, sample_truth_path
+from textcl.paths import PROJECT_ROOT, sample_stream_path, sample_truth_path
+from textcl.pipeline import Pipeline
 from textcl.stream.readers import read_tweets
 
 
@@ -141,3 +143,30 @@ def test_stream_keyword_set_follows_the_planted_events(run_dir, truth):
     assert final and {"term", "score", "since"} <= set(final[0])
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["consumers"]["keywords"]["set_size"] == len(final)
+
+
+def test_drift_report_is_rewritten_every_n_windows(tmp_path):
+    seen: dict[int, int | None] = {}
+
+    class ReportWatcher:
+        name = "watcher"
+
+        def update(self, batch):
+            pass
+
+        def end_window(self, window):
+            path = tmp_path / "drift" / "report.json"
+            seen[window.index] = (
+                len(json.loads(path.read_text())["windows"]) if path.exists() else None
+            )
+
+        def state_dict(self):
+            return {}
+
+        def load_state_dict(self, state):
+            pass
+
+    config = load_config(PROJECT_ROOT / "pipelines" / "default.toml")
+    config.drift.every = 5
+    Pipeline(config).add(ReportWatcher()).run(sample_stream_path(), tmp_path)
+    assert seen[4] is None and seen[5] == 5 and seen[9] == 5 and seen[10] == 10

@@ -145,7 +145,8 @@ class KeywordsSection(_Section):
 
 
 class DriftSection(_Section):
-    """Drift report over the word2vec snapshots, written to ``OUT/drift/`` at the end."""
+    """Drift report over the word2vec snapshots, written to ``OUT/drift/`` at the end
+    (and rewritten every ``every`` windows when ``every > 0``)."""
 
     enabled: bool = True
     terms: list[str] = Field(default_factory=list)
@@ -153,6 +154,7 @@ class DriftSection(_Section):
     movers: int = Field(default=20, ge=0)
     min_count: float = Field(default=5.0, ge=0)
     candidates: int = Field(default=2000, gt=0)
+    every: int = Field(default=0, ge=0)
 
 
 class OutputSection(_Section):

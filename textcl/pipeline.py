@@ -78,6 +78,7 @@ class Pipeline:
         cfg = self.config
         reader = self.reader(source)
         stats = self.stats = RunStats()
+        self._out = out
         self._first: datetime | None = None
         self._last: datetime | None = None
         window_stats = WindowStats(cfg.output.top_terms, out / "windows.jsonl" if out else None)
@@ -167,6 +168,13 @@ class Pipeline:
                 self.stats.windows += 1
                 for consumer in consumers:
                     consumer.end_window(window)
+                self._periodic_drift()
+
+    def _periodic_drift(self) -> None:
+        every, out = self.config.drift.every, self._out
+        due = every and out is not None and self.stats.windows % every == 0
+        if due and self.config.drift.enabled and (out / "snapshots").is_dir():
+            write_stream_drift(self.config, out)
 
     def _summary(
         self,
