@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
 
 from textcl.cli import app
 from textcl.config import load_config
+from textcl.consumers.registry import build_consumers
 from textcl.embed.word2vec import ContinualWord2Vec, load_keyed_vectors
 from textcl.paths import PROJECT_ROOT, sample_stream_path, sample_truth_path
 from textcl.pipeline import Pipeline
@@ -170,3 +171,45 @@ def test_drift_report_is_rewritten_every_n_windows(tmp_path):
     config.drift.every = 5
     Pipeline(config).add(ReportWatcher()).run(sample_stream_path(), tmp_path)
     assert seen[4] is None and seen[5] == 5 and seen[9] == 5 and seen[10] == 10
+
+
+def test_windows_close_on_an_oov_alarm_when_configured(tmp_path):
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    lines = []
+    for i in range(6000):
+        words = [f"common{(i * 7 + j) % 40}" for j in range(6)]
+        if i >= 4000:  # an event starts: half of every tweet is vocabulary never seen before
+            words[:3] = [f"event{i}x{j}" for j in range(3)]
+        stamp = (start + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        lines.append(json.dumps({"id": str(i + 1), "text": " ".join(words), "created_at": stamp}))
+    source = tmp_path / "shift.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    config = load_config(PROJECT_ROOT / "pipelines" / "default.toml")
+    config.word2vec.enabled = config.keywords.enabled = False
+    config.window.batch_size, config.window.every = 100, "1d"
+    plain = Pipeline(config).run(source)
+    config.window.close_on_alarm = True
+    cut = Pipeline(config)
+    summary = cut.run(source)
+    assert plain["windows"] == 1 and plain["window_cuts"] == []
+    assert summary["windows"] >= 2 and summary["read"] == 6000
+    first = cut.windows[0]
+    assert 4000 <= first.tweets <= 4600, first.tweets  # closed a few batches after the shift
+    assert summary["window_cuts"][0]["statistic"] == "oov_rate"
+
+
+def test_word2vec_loss_reaches_the_drift_alarms_when_computed():
+    config = load_config(PROJECT_ROOT / "pipelines" / "default.toml")
+    config.word2vec.compute_loss = True
+    consumers = build_consumers(config, None)
+    keywords = next(c for c in consumers if c.name == "keywords")
+    bare = load_config(PROJECT_ROOT / "pipelines" / "default.toml")
+    bare.word2vec.enabled = bare.keywords.enabled = bare.drift.enabled = False
+    pipeline = Pipeline(bare)
+    for consumer in consumers:
+        pipeline.add(consumer)
+    pipeline.run(sample_stream_path())
+    history = keywords.alarms.state_dict()["history"]
+    assert len(history) == 20
+    losses = [stats["w2v_loss"] for _, stats in history[1:]]
+    assert all(loss > 0 for loss in losses)

@@ -61,3 +61,15 @@ def test_late_tweet_joins_open_window_and_is_counted():
     windows = [e.window for e in events if isinstance(e, WindowEndEvent)]
     assert [w.tweets for w in windows] == [3, 1]
     assert windower.late == 1
+
+
+def test_cut_closes_the_open_window_early():
+    windower = Windower(batch_size=10, every="1d")
+    tweets = tweets_at([1, 2, 3, 4, 5])
+    events = [e for t in tweets[:3] for e in windower.push(t)]
+    events += list(windower.cut())
+    events += [e for t in tweets[3:] for e in windower.push(t)] + list(windower.finish())
+    windows = [e.window for e in events if isinstance(e, WindowEndEvent)]
+    assert [w.tweets for w in windows] == [3, 2]
+    assert windows[1].start == tweets[3].created_at and windows[1].end == T0 + timedelta(days=1)
+    assert list(Windower().cut()) == []  # nothing open: nothing to close

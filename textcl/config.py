@@ -63,10 +63,15 @@ TokenizerSection = _tokenizer_section()
 
 
 class WindowSection(_Section):
-    """Micro-batch size and window size (``"1d"``, ``"6h"`` or a tweet count like ``"5000"``)."""
+    """Micro-batch size and window size (``"1d"``, ``"6h"`` or a tweet count like ``"5000"``).
+
+    ``close_on_alarm``: also close the window early when ADWIN / Page-Hinkley detect a
+    change in the micro-batches' out-of-vocabulary rate (a new event's vocabulary).
+    """
 
     batch_size: int = Field(default=1000, gt=0)
     every: str = "1d"
+    close_on_alarm: bool = False
 
     @field_validator("every")
     @classmethod
@@ -104,6 +109,7 @@ class Word2VecSection(_Section):
     seed: int = 1
     workers: int = Field(default=1, ge=1)
     pinned: list[str] = Field(default_factory=list)
+    compute_loss: bool = False
 
     def model_kwargs(self) -> dict[str, Any]:
         """Constructor arguments for ContinualWord2Vec."""

@@ -14,7 +14,9 @@ import orjson
 from textcl.config import PipelineConfig
 from textcl.consumers import WindowStats
 from textcl.consumers.registry import build_consumers
+from textcl.keywords.alarms import DriftAlarms
 from textcl.stream.dedup import Deduplicator
+from textcl.stream.oov import OovRate
 from textcl.stream.readers import TweetReader
 from textcl.stream.rejects import Reject, RejectsWriter, StrictModeError
 from textcl.stream.timeparse import to_iso
@@ -79,6 +81,13 @@ class Pipeline:
         reader = self.reader(source)
         stats = self.stats = RunStats()
         self._out = out
+        self._cut_requested = False
+        self.window_cuts: list[dict[str, Any]] = []
+        self._boundary = (
+            (OovRate(), DriftAlarms(statistics=("oov_rate",)))
+            if cfg.window.close_on_alarm
+            else None
+        )
         self._first: datetime | None = None
         self._last: datetime | None = None
         window_stats = WindowStats(cfg.output.top_terms, out / "windows.jsonl" if out else None)
@@ -108,6 +117,9 @@ class Pipeline:
                     if dedup is None or dedup.check(item) is None:
                         self._track_time(item)
                         self._dispatch(windower.push(item), consumers)
+                        if self._cut_requested:
+                            self._cut_requested = False
+                            self._dispatch(windower.cut(), consumers)
                 if progress is not None and stats.read % PROGRESS_EVERY == 0:
                     progress(stats, reader)
             self._dispatch(windower.finish(), consumers)
@@ -162,6 +174,7 @@ class Pipeline:
                 self.stats.tweets += len(batch)
                 for consumer in consumers:
                     consumer.update(batch)
+                self._check_boundary(batch)
             else:
                 window = event.window  # type: ignore[attr-defined]
                 self.windows.append(window)
@@ -169,6 +182,17 @@ class Pipeline:
                 for consumer in consumers:
                     consumer.end_window(window)
                 self._periodic_drift()
+
+    def _check_boundary(self, batch: Batch) -> None:
+        """With ``close_on_alarm``: request a window cut when the OOV rate changes."""
+        if self._boundary is None:
+            return
+        oov, alarms = self._boundary
+        rate = oov.update(batch.tokens)
+        fired = alarms.update({"oov_rate": rate}, to_iso(batch.tweets[-1].created_at))
+        if fired:
+            self.window_cuts.extend(fired)
+            self._cut_requested = True
 
     def _periodic_drift(self) -> None:
         every, out = self.config.drift.every, self._out
@@ -204,6 +228,7 @@ class Pipeline:
             "seconds": round(seconds, 3),
             "tweets_per_s": round(s.read / seconds, 1) if seconds > 0 else None,
             "most_repeated": dedup.top(10) if dedup is not None else [],
+            "window_cuts": self.window_cuts,
         }
 
 

@@ -68,6 +68,8 @@ class KeywordConsumer:
         self.alarm_count = 0
         self.last_alarms: list[dict[str, Any]] = []
         self._extra: dict[str, float] = {}
+        # Called at each window end for more alarm statistics (e.g. the word2vec loss).
+        self.window_statistics: Callable[[], dict[str, float]] | None = None
         self._fh: IO[bytes] | None = None
         self._alarm_fh: IO[bytes] | None = None
         if out_dir is not None:
@@ -95,6 +97,7 @@ class KeywordConsumer:
             stats = {
                 "oov_rate": self.tracker.last_stats["oov_rate"],
                 "churn": self.tracker.last_stats["churn"],
+                **(self.window_statistics() if self.window_statistics else {}),
                 **self._extra,
             }
             self.last_alarms = self.alarms.update(stats, to_iso(window.end))

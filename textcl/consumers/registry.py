@@ -18,7 +18,8 @@ def build_consumers(config: PipelineConfig, out_dir: Path | None) -> list[Consum
 
         model = ContinualWord2Vec(**w2v.model_kwargs())
         snapshots = out_dir / "snapshots" if out_dir is not None and w2v.snapshots else None
-        consumers.append(Word2VecConsumer(model, snapshots, w2v.probe_terms))
+        w2v_consumer = Word2VecConsumer(model, snapshots, w2v.probe_terms)
+        consumers.append(w2v_consumer)
     kw = config.keywords
     if kw.enabled:
         from textcl.consumers.keywords import KeywordConsumer, neighbours_from_model
@@ -34,5 +35,10 @@ def build_consumers(config: PipelineConfig, out_dir: Path | None) -> list[Consum
         neighbours = neighbours_from_model(model) if w2v.enabled and kw.use_word2vec else None
         tracker = KeywordTracker(background=background, **kw.tracker_kwargs())
         alarms = DriftAlarms() if kw.alarms else None
-        consumers.append(KeywordConsumer(tracker, out_dir, alarms, neighbours))
+        keywords = KeywordConsumer(tracker, out_dir, alarms, neighbours)
+        if w2v.enabled and w2v.compute_loss:
+            keywords.window_statistics = lambda: (
+                {} if w2v_consumer.window_loss is None else {"w2v_loss": w2v_consumer.window_loss}
+            )
+        consumers.append(keywords)
     return consumers

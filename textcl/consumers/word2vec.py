@@ -32,6 +32,9 @@ class Word2VecConsumer:
         self.probe_terms = list(probe_terms or [])
         self.train_seconds = 0.0
         self.snapshots = 0
+        self.window_loss: float | None = None  # mean loss per trained word, last window
+        self._loss = 0.0
+        self._trained = 0
         self._index: IO[bytes] | None = None
         if snapshot_dir is not None:
             snapshot_dir.mkdir(parents=True, exist_ok=True)
@@ -40,6 +43,9 @@ class Word2VecConsumer:
     def update(self, batch: Batch) -> None:
         stats = self.model.update(batch.tokens, now=batch.tweets[-1].created_at.timestamp())
         self.train_seconds += stats["seconds"]
+        if stats["loss"] is not None:
+            self._loss += stats["loss"]
+            self._trained += stats["trained"]
 
     def neighbours(self) -> dict[str, list[list[Any]]]:
         """Current top neighbours of each probe term that is in the vocabulary."""
@@ -50,6 +56,9 @@ class Word2VecConsumer:
         }
 
     def end_window(self, window: Window) -> None:
+        if self._trained:
+            self.window_loss = self._loss / self._trained
+        self._loss, self._trained = 0.0, 0
         if self.snapshot_dir is None:
             return
         tag = {"window": window.index, "start": to_iso(window.start), "end": to_iso(window.end)}

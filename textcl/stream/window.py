@@ -74,11 +74,13 @@ class Windower:
         self._pending: list[Tweet] = []
         self._first: datetime | None = None
         self._last: datetime | None = None
+        self._cut = False
+        self._previous_end: datetime | None = None
 
     def push(self, tweet: Tweet) -> Iterator[BatchEvent | WindowEndEvent]:
         """Add one tweet; yield any batch or window-end events it triggers."""
-        if self._index < 0 or self._outside(tweet.created_at):
-            if self._index >= 0:
+        if self._index < 0 or self._cut or self._outside(tweet.created_at):
+            if self._index >= 0 and not self._cut:
                 yield from self._close()
             self._open(tweet.created_at)
         elif self._start is not None and tweet.created_at < self._start:
@@ -92,6 +94,13 @@ class Windower:
         if len(self._pending) >= self.batch_size:
             yield self._flush()
 
+    def cut(self) -> Iterator[BatchEvent | WindowEndEvent]:
+        """Close the open window now (e.g. on a drift alarm); the next tweet opens a new
+        one, which for time windows runs from that tweet to the end of its time slot."""
+        if self._index >= 0 and self._count:
+            yield from self._close()
+            self._cut = True
+
     def finish(self) -> Iterator[BatchEvent | WindowEndEvent]:
         """Flush the last batch and close the open window."""
         if self._index >= 0 and self._count:
@@ -104,6 +113,7 @@ class Windower:
         return moment >= self._end
 
     def _open(self, moment: datetime) -> None:
+        after_cut, self._cut = self._cut, False
         self._index += 1
         self._count = 0
         self._batches = 0
@@ -113,6 +123,8 @@ class Windower:
             offset = int((moment - EPOCH).total_seconds()) // width * width
             self._start = EPOCH + timedelta(seconds=offset)
             self._end = self._start + timedelta(seconds=width)
+            if after_cut and self._previous_end is not None and moment < self._previous_end:
+                self._start, self._end = moment, self._previous_end
         else:
             self._start = self._end = None
 
@@ -128,4 +140,6 @@ class Windower:
         start = self._start or self._first
         end = self._end or self._last
         assert start is not None and end is not None
-        yield WindowEndEvent(Window(self._index, start, end, self._count, self._batches))
+        self._previous_end = self._end
+        count, self._count = self._count, 0
+        yield WindowEndEvent(Window(self._index, start, end, count, self._batches))
