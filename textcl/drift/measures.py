@@ -187,7 +187,8 @@ def mover_scores(
                 "stability_end": round(stab_end, 4),
                 "neighbors_first": nbs[best_s][w],
                 "neighbors_last": n_last,
+                "count": round(float(last.count(w)), 2),
             }
         )
-    out.sort(key=lambda r: (-r["score"], r["term"]))
+    out.sort(key=lambda r: (-r["score"], -r["count"], r["term"]))  # ties: frequent first
     return out
