@@ -15,7 +15,7 @@ Sections (``--only`` picks some):
    compared on topic-head neighbour overlap (forgetting) and shifted-word speed
    (plasticity).
 4. ``sample``: data/sample_stream ground truth (shifted words per period, event words),
-   with and without replay / anchoring (skipped when the file or the readers are missing).
+   with and without replay / anchoring.
 
 Run: ``python scripts/bench_w2v.py [--data DIR] [--quick] [--sg 0|1] [--tokenizer auto|regex]
 [--only crisislex ...]``.
@@ -24,7 +24,6 @@ Run: ``python scripts/bench_w2v.py [--data DIR] [--quick] [--sg 0|1] [--tokenize
 from __future__ import annotations
 
 import argparse
-import csv
 import gc
 import math
 import os
@@ -39,9 +38,9 @@ import numpy as np
 
 from textcl.embed.planted import topic_stream
 from textcl.embed.word2vec import ContinualWord2Vec
-
-ROOT = Path(__file__).resolve().parent.parent
-TWEPOCH_MS = 1288834974657
+from textcl.paths import sample_stream_path, sample_truth_path, shared_data_dir
+from textcl.stream.readers import read_tweets
+from textcl.stream.tokenize import TweetTokenizer
 
 
 # ============================================================================ helpers
@@ -79,23 +78,15 @@ class RssSampler:
 
 
 def get_tokenizer(kind: str = "auto") -> tuple[Callable[[list[str]], list[list[str]]], str]:
-    """textcl's TweetTokenizer when importable (``kind="auto"``), else a regex tokenizer."""
-    try:
-        if kind == "regex":
-            raise ImportError
-        from textcl.stream.tokenize import TweetTokenizer
+    """textcl's TweetTokenizer (``kind="auto"``) or, with ``"regex"``, a plain regex one."""
+    if kind != "regex":
+        return TweetTokenizer().tokenize_many, "textcl TweetTokenizer"
+    pat = re.compile(r"https?://\S+|[#@]?\w+(?:'\w+)?")
 
-        tok = TweetTokenizer()
-        if hasattr(tok, "tokenize_many"):
-            return tok.tokenize_many, "textcl TweetTokenizer"
-        return (lambda texts: [tok(t) for t in texts]), "textcl TweetTokenizer"
-    except ImportError:
-        pat = re.compile(r"https?://\S+|[#@]?\w+(?:'\w+)?")
+    def simple(texts: list[str]) -> list[list[str]]:
+        return [pat.findall(t.lower()) for t in texts]
 
-        def simple(texts: list[str]) -> list[list[str]]:
-            return [pat.findall(t.lower()) for t in texts]
-
-        return simple, "regex fallback"
+    return simple, "regex tokenizer"
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:
@@ -112,49 +103,20 @@ def verdict(ok: bool) -> str:
 
 
 # ============================================================================ 1. CrisisLex
-def _clean_id(s: str) -> int:
-    return int(s.strip().strip("'\""))
-
-
-def read_crisislex(data: Path) -> list[tuple[int, str]]:
-    """(id, text) of every T26 + T6 tweet, sorted by tweet time (from the snowflake id)."""
-    out: list[tuple[int, str]] = []
-    specs = [
-        (
-            sorted((data / "crisislex" / "T26").glob("*/*-tweets_labeled.csv")),
-            "tweet id",
-            "tweet text",
-        ),
-        (sorted((data / "crisislex" / "T6").glob("*.csv")), "tweet id", "tweet"),
-    ]
-    for files, id_col, text_col in specs:
-        for path in files:
-            with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-                reader = csv.reader(fh)
-                header = [h.strip().lower() for h in next(reader)]
-                i_id, i_text = header.index(id_col), header.index(text_col)
-                for row in reader:
-                    if len(row) <= max(i_id, i_text):
-                        continue
-                    try:
-                        tid = _clean_id(row[i_id])
-                    except ValueError:
-                        continue
-                    out.append((tid, row[i_text]))
-    out.sort(key=lambda r: ((r[0] >> 22) + TWEPOCH_MS, r[0]))
-    return out
+def read_crisislex(data: Path) -> list[str]:
+    """Texts of every T26 + T6 tweet in time order, through textcl's own CrisisLex reader."""
+    root = data / "crisislex"
+    if not root.is_dir():
+        sys.exit(f"error: no crisislex/ folder under {data}; pass --data or set TEXTCL_DATA")
+    return [tweet.text for tweet in read_tweets(root, "crisislex")]
 
 
 def bench_crisislex(args: argparse.Namespace) -> bool:
     from gensim.models import Word2Vec
 
     data = Path(args.data)
-    tweets = read_crisislex(data)
-    if not tweets:
-        print(f"[crisislex] no CrisisLex CSV files under {data}; skipped")
-        return True
     tokenize, tok_name = get_tokenizer(args.tokenizer)
-    tokens = tokenize([text for _, text in tweets])
+    tokens = tokenize(read_crisislex(data))
     n = len(tokens)
     bs = args.batch
     batches = [tokens[i : i + bs] for i in range(0, n, bs)]
@@ -547,17 +509,8 @@ def bench_sample(args: argparse.Namespace) -> bool:
     import json
     from datetime import datetime
 
-    stream = ROOT / "data" / "sample_stream.jsonl.gz"
-    truth_path = ROOT / "data" / "sample_stream.truth.json"
-    try:
-        from textcl.stream.readers import read_tweets
-    except ImportError:
-        print("\n[sample] textcl.stream.readers not available; skipped")
-        return True
-    if not stream.exists() or not truth_path.exists():
-        print(f"\n[sample] {stream} missing; skipped")
-        return True
-    truth = json.loads(truth_path.read_text())
+    stream = sample_stream_path()
+    truth = json.loads(sample_truth_path().read_text())
     tweets = sorted(read_tweets(stream), key=lambda t: (t.created_at, t.id))
     tokenize, tok_name = get_tokenizer()
     toks = tokenize([t.text for t in tweets])
@@ -656,7 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    default_data = os.environ.get("TEXTCL_DATA", str(ROOT.parent / "shared" / "data"))
+    default_data = str(shared_data_dir(required=False))
     ap.add_argument(
         "--data", default=default_data, help="data root (default: $TEXTCL_DATA or ../shared/data)"
     )
