@@ -232,3 +232,14 @@ def test_truncated_gzip_becomes_a_reject_not_a_crash(tmp_path):
     tiny.write_bytes(b"\x1f\x8b\n")
     tweets, rejects = read_all(tiny)
     assert tweets == [] and rejects[0].line == 1
+
+
+def test_file_that_only_starts_like_gzip_is_read_line_by_line(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b"\x1f\x8b not gzip\n\n" + json.dumps(V2).encode() + b"\n")
+    tweets, rejects = read_all(path)
+    assert [t.origin.line for t in tweets] == [3]
+    assert [(r.line, r.reason.split(":")[0]) for r in rejects] == [
+        (1, "undecodable bytes"),
+        (2, "blank line"),
+    ]

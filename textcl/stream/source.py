@@ -32,11 +32,15 @@ class ByteSource:
         self.total = total
         self.error: tuple[int, str] | None = None
         self._raw = raw
-        head = _peek(raw, 2)
-        self.compressed = head == GZIP_MAGIC
-        self.stream: IO[bytes] = (
-            gzip.GzipFile(fileobj=raw, mode="rb") if self.compressed else raw  # type: ignore[assignment]
-        )
+        self.compressed = _peek(raw, 2) == GZIP_MAGIC
+        self.stream: IO[bytes] = raw
+        if self.compressed:
+            self.stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+            if not _gzip_starts(self.stream) and raw.seekable():
+                # The magic bytes were a coincidence: read the file as it is, line by line,
+                # so every physical line is accounted for.
+                raw.seek(0)
+                self.stream, self.compressed = raw, False
 
     @classmethod
     def open(cls, source: str | Path) -> ByteSource:
@@ -97,6 +101,15 @@ class ByteSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _gzip_starts(stream: IO[bytes]) -> bool:
+    """Whether a gzip stream has a valid header and its first block decompresses."""
+    try:
+        _peek(stream, 1)
+    except (EOFError, OSError, zlib.error):
+        return False
+    return True
 
 
 def _peek(stream: IO[bytes], size: int) -> bytes:
