@@ -1,0 +1,242 @@
+"""Quadratic consolidation: EWC, MAS and SI pull important weights back to old values.
+
+All three add ``lam/2 * sum_t Omega_t * (theta - theta_t)**2`` to the loss and differ only
+in how the importance ``Omega_t`` is measured. The penalty is kept in expanded form,
+``A theta^2 - 2 B theta + C`` with ``A = sum Omega_t`` and ``B = sum Omega_t theta_t``, so any
+number of past tasks costs one fused multiply-add per parameter per step: its gradient
+``lam (A theta - B)`` is added to ``.grad`` after backward, with no extra autograd graph.
+Parameters that grew (new classes, new units) get zero importance in their new slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, Literal
+
+import torch
+from torch import Tensor, nn
+
+from textcl.cl.adapter import Adapter, StepBatch
+from textcl.cl.importance import per_example_gradient_stat
+from textcl.cl.rows import Inputs, pad_to
+
+if TYPE_CHECKING:
+    from textcl.cl.trainer import ContinualTrainer
+
+
+class QuadraticConsolidation(Adapter):
+    """Shared machinery of EWC, MAS and SI; subclasses implement :meth:`importance`.
+
+    ``mode="separate"`` keeps one penalty per past task (summed exactly, in expanded form);
+    ``mode="online"`` keeps one running importance ``A <- gamma * A + Omega`` anchored at the
+    latest weights (online EWC, Schwarz et al. 2018).
+    """
+
+    name = "quadratic"
+
+    def __init__(
+        self, lam: float, mode: Literal["separate", "online"] = "separate", gamma: float = 1.0
+    ) -> None:
+        if lam < 0:
+            raise ValueError(f"lam must be >= 0, got {lam}")
+        if mode not in ("separate", "online"):
+            raise ValueError(f"mode {mode!r}: use 'separate' or 'online'")
+        self.lam = lam
+        self.mode = mode
+        self.gamma = gamma
+        self.A: dict[str, Tensor] = {}
+        self.B: dict[str, Tensor] = {}
+        self.C: dict[str, Tensor] = {}
+        self._plan: tuple[list[Tensor], list[Tensor], list[Tensor]] | None = None
+
+    def importance(
+        self, trainer: ContinualTrainer, x: Inputs, y: Tensor, task: Hashable | None
+    ) -> dict[str, Tensor]:
+        """Per-parameter importance of the task just learned."""
+        raise NotImplementedError
+
+    def consolidate(self, model: nn.Module, omega: dict[str, Tensor]) -> None:
+        """Fold a task's importance and the current weights into the penalty."""
+        params = dict(model.named_parameters())
+        for name, imp in omega.items():
+            theta = params[name].detach()
+            a, b, c = (self._slot(store, name, theta) for store in (self.A, self.B, self.C))
+            if self.mode == "online":
+                a = self.gamma * a + imp
+                b, c = a * theta, a * theta * theta
+            else:
+                a, b, c = a + imp, b + imp * theta, c + imp * theta * theta
+            self.A[name], self.B[name], self.C[name] = a, b, c
+        self._plan = None
+
+    def _slot(self, store: dict[str, Tensor], name: str, theta: Tensor) -> Tensor:
+        old = store.get(name)
+        if old is None:
+            return torch.zeros_like(theta)
+        if old.shape != theta.shape:
+            old = pad_to(old, theta.shape)
+            store[name] = old
+        return old
+
+    def after_task(self, trainer: ContinualTrainer, x: Inputs, y: Tensor, task: Any) -> None:
+        self.consolidate(trainer.model, self.importance(trainer, x, y, task))
+
+    def before_task(self, trainer: ContinualTrainer, x: Inputs, y: Tensor, task: Any) -> None:
+        self._plan = None
+
+    def _penalty_plan(self, model: nn.Module) -> tuple[list[Tensor], list[Tensor], list[Tensor]]:
+        """Parameters with an importance and their A, B tensors, padded to the current
+        shapes; built once per task (heads grow between tasks, not during one)."""
+        params, a_list, b_list = [], [], []
+        for name, p in model.named_parameters():
+            if name not in self.A:
+                continue
+            params.append(p)
+            a_list.append(self._slot(self.A, name, p))
+            b_list.append(self._slot(self.B, name, p))
+            self._slot(self.C, name, p)
+        return params, a_list, b_list
+
+    @torch.no_grad()
+    def after_backward(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
+        if not self.A or self.lam == 0:
+            return
+        plan = self._plan
+        if plan is None or any(p.shape != a.shape for p, a in zip(plan[0], plan[1], strict=True)):
+            plan = self._plan = self._penalty_plan(trainer.model)
+        params, a_list, b_list = plan
+        if any(p.grad is None for p in params):
+            keep = [i for i, p in enumerate(params) if p.grad is not None]
+            params = [params[i] for i in keep]
+            a_list, b_list = [a_list[i] for i in keep], [b_list[i] for i in keep]
+        grads = [p.grad for p in params]
+        # grad += lam * (A * theta - B), two fused calls over all parameters
+        torch._foreach_addcmul_(grads, a_list, params, value=self.lam)
+        torch._foreach_add_(grads, b_list, alpha=-self.lam)
+
+    @torch.no_grad()
+    def penalty_value(self, model: nn.Module) -> float:
+        """The penalty ``lam/2 * sum(A theta^2 - 2 B theta + C)`` at the current weights."""
+        total = 0.0
+        for name, p in model.named_parameters():
+            if name not in self.A:
+                continue
+            a, b, c = (pad_to(s[name], p.shape) for s in (self.A, self.B, self.C))
+            total += float((a * p * p - 2 * b * p + c).sum())
+        return 0.5 * self.lam * total
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"A": dict(self.A), "B": dict(self.B), "C": dict(self.C)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.A, self.B, self.C = dict(state["A"]), dict(state["B"]), dict(state["C"])
+
+
+class EWC(QuadraticConsolidation):
+    """Elastic Weight Consolidation (Kirkpatrick et al. 2017).
+
+    Importance is the diagonal empirical Fisher: the mean squared per-example gradient of
+    the loss at the true labels, over up to ``fisher_examples`` examples of the task.
+    """
+
+    name = "ewc"
+
+    def __init__(
+        self,
+        lam: float = 100.0,
+        mode: Literal["separate", "online"] = "separate",
+        gamma: float = 1.0,
+        fisher_examples: int = 512,
+    ) -> None:
+        super().__init__(lam, mode, gamma)
+        self.fisher_examples = fisher_examples
+
+    def importance(self, trainer, x, y, task) -> dict[str, Tensor]:
+        return per_example_gradient_stat(
+            trainer, x, y, task, trainer.loss_fn, "square", self.fisher_examples
+        )
+
+
+class MAS(QuadraticConsolidation):
+    """Memory Aware Synapses (Aljundi et al. 2018).
+
+    Importance is the mean absolute gradient of the squared L2 norm of the model's output,
+    needing no labels; importances of all tasks are summed, anchored at the latest weights.
+    """
+
+    name = "mas"
+
+    def __init__(self, lam: float = 1.0, examples: int = 1024) -> None:
+        super().__init__(lam, mode="online", gamma=1.0)
+        self.examples = examples
+
+    def importance(self, trainer, x, y, task) -> dict[str, Tensor]:
+        def output_norm(logits: Tensor, _y: Tensor) -> Tensor:
+            return logits.pow(2).sum()
+
+        return per_example_gradient_stat(
+            trainer, x, y, task, output_norm, "abs", self.examples
+        )
+
+
+class SI(QuadraticConsolidation):
+    """Synaptic Intelligence (Zenke et al. 2017).
+
+    Along the training path each weight accumulates ``w += -grad * delta`` (its share of
+    the loss decrease; ``grad`` is the gradient the optimizer applied, penalty included).
+    At task end ``Omega = w / (Delta**2 + xi)`` with ``Delta`` the weight's total change
+    over the task. Importances add up across tasks.
+    """
+
+    name = "si"
+
+    def __init__(self, c: float = 1.0, xi: float = 0.1) -> None:
+        super().__init__(c, mode="online", gamma=1.0)
+        self.xi = xi
+        self._w: dict[str, Tensor] = {}
+        self._start: dict[str, Tensor] = {}
+        self._names: list[str] = []
+        self._params: list[Tensor] = []
+        self._prev_list: list[Tensor] = []
+        self._w_list: list[Tensor] = []
+
+    def before_task(self, trainer, x, y, task) -> None:
+        super().before_task(trainer, x, y, task)
+        self._w, self._start, self._names = {}, {}, []
+        self._params, self._prev_list, self._w_list = [], [], []
+
+    @torch.no_grad()
+    def after_backward(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
+        if not self._params:  # first step of the task: the weights before any update
+            named = [(n, p) for n, p in trainer.model.named_parameters() if p.requires_grad]
+            self._names = [n for n, _ in named]
+            self._params = [p for _, p in named]
+            for name, p in named:
+                self._start[name] = p.detach().clone()
+                self._w[name] = torch.zeros_like(p)
+            self._prev_list = [torch.empty_like(p) for p in self._params]
+            self._w_list = [self._w[n] for n in self._names]
+        torch._foreach_copy_(self._prev_list, self._params)
+        super().after_backward(trainer, batch)
+
+    @torch.no_grad()
+    def after_step(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
+        if not self._params:
+            return
+        grads = [p.grad for p in self._params]
+        if any(g is None for g in grads):
+            grads = [g if g is not None else torch.zeros_like(p)
+                     for g, p in zip(grads, self._params, strict=True)]
+        prev = self._prev_list
+        torch._foreach_sub_(prev, self._params)  # prev := old - new = -delta
+        # w += -grad * delta: each weight's share of the loss decrease along the path
+        torch._foreach_addcmul_(self._w_list, grads, prev)
+
+    def importance(self, trainer, x, y, task) -> dict[str, Tensor]:
+        omega = {}
+        for name, p in trainer.model.named_parameters():
+            if name not in self._w:
+                continue
+            delta = p.detach() - pad_to(self._start[name], p.shape)
+            omega[name] = (self._w[name] / (delta.pow(2) + self.xi)).clamp(min=0)
+        return omega
