@@ -160,6 +160,7 @@ def _configure(
     batch_size: int | None,
     collapse_duplicates: bool,
     collapse_retweets: bool,
+    models: bool = True,
 ) -> PipelineConfig:
     path = (
         pipeline
@@ -178,6 +179,9 @@ def _configure(
     for (section, key), value in overrides.items():
         if value is not None:
             data[section][key] = value
+    if not models:  # only the readers, windows and the caller's own consumers
+        for section in ("word2vec", "keywords", "drift"):
+            data[section]["enabled"] = False
     config = config_from_dict(data, f"{path or 'defaults'} with command-line options")
     return config
 
@@ -259,6 +263,8 @@ def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     files += ["drift/report.html"] if summary.get("drift", {}).get("report") else []
     out.print(f"outputs in [bold]{out_dir}[/]: {', '.join(files)}")
 
+
+from textcl import cli_active  # noqa: E402, F401  (registers `select` and `label`)
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,171 @@
+"""A classifier that learns from the labels people give to selected tweets.
+
+Features are hashed word unigrams and bigrams (no vocabulary to fit, stable across runs and
+machines); the head is an ``IncrementalClassifier`` (a new label adds an output unit)
+trained by a ``ContinualTrainer`` with replay of earlier labels, so every round of labels
+is learned without forgetting the previous ones. Saved as safetensors + JSON; nothing is
+ever unpickled.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from textcl.cl import ContinualTrainer, FitReport, Replay, ReservoirBuffer, TrainConfig
+from textcl.heads import IncrementalClassifier
+
+FORMAT = "textcl-label-model/1"
+
+
+class LabelModelError(ValueError):
+    """A label-model folder that textcl cannot read (another version, damaged files)."""
+
+
+def hashed_features(tokens: Sequence[Sequence[str]], n_features: int) -> torch.Tensor:
+    """L2-normalised counts of hashed unigrams and bigrams, one row per tweet."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    def grams(doc: Sequence[str]) -> list[str]:
+        return list(doc) + [f"{a} {b}" for a, b in itertools.pairwise(doc)]
+
+    vectorizer = HashingVectorizer(
+        n_features=n_features, analyzer=grams, alternate_sign=False, norm="l2"
+    )
+    return torch.from_numpy(vectorizer.transform(list(tokens)).toarray().astype(np.float32))
+
+
+class LabelModel:
+    """Learn labels round after round; give class probabilities for uncertainty sampling."""
+
+    def __init__(self, n_features: int = 4096, memory: int = 2000, epochs: int = 30,
+                 lr: float = 0.05, seed: int = 0) -> None:
+        self.n_features = n_features
+        self.memory = memory
+        self.epochs = epochs
+        self.lr = lr
+        self.seed = seed
+        self.labelled: list[dict[str, Any]] = []
+        self.rounds = 0
+        self._build()
+
+    def _build(self) -> None:
+        torch.manual_seed(self.seed)
+        self.head = IncrementalClassifier(self.n_features)
+        self.buffer = ReservoirBuffer(self.memory, seed=self.seed)
+        self.trainer = ContinualTrainer(
+            self.head, [Replay(self.buffer)],
+            TrainConfig(epochs=self.epochs, batch_size=16, lr=self.lr, seed=self.seed),
+        )
+
+    @property
+    def classes(self) -> list[str]:
+        """Label names in output-unit order."""
+        return [str(c) for c in self.head.classes]
+
+    def learn(self, ids: Sequence[str], tokens: Sequence[Sequence[str]],
+              labels: Sequence[str]) -> FitReport:
+        """Train on one round of labelled tweets (replaying earlier rounds' labels)."""
+        if not len(labels):
+            raise ValueError("no labelled tweets to learn from")
+        x = hashed_features(tokens, self.n_features)
+        y = self.head.encode([str(v) for v in labels])
+        report = self.trainer.fit_task(x, y, None)
+        self.rounds += 1
+        self.labelled += [{"id": i, "tokens": list(t), "label": str(v), "round": self.rounds}
+                          for i, t, v in zip(ids, tokens, labels, strict=True)]
+        return report
+
+    def probs(self, tokens: Sequence[Sequence[str]]) -> np.ndarray:
+        """Class probabilities, one row per tweet (empty columns before any label)."""
+        if self.head.n_classes == 0:
+            return np.zeros((len(tokens), 0))
+        scores = self.trainer.scores(hashed_features(tokens, self.n_features))
+        return torch.softmax(scores, dim=1).numpy()
+
+    def accuracy(self) -> float:
+        """Accuracy on every label given so far (how well the rounds are retained)."""
+        if not self.labelled:
+            return float("nan")
+        x = hashed_features([r["tokens"] for r in self.labelled], self.n_features)
+        y = self.head.encode([r["label"] for r in self.labelled], grow=False)
+        return self.trainer.evaluate(x, y)
+
+    # -- persistence -------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write ``head.safetensors``, ``labelled.jsonl`` and ``meta.json`` atomically."""
+        from safetensors.torch import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.head.consolidate()
+        tensors = {"weight": self.head.weight.detach().contiguous()}
+        if self.head.bias is not None:
+            tensors["bias"] = self.head.bias.detach().contiguous()
+        tmp = folder / "head.safetensors.tmp"
+        save_file(tensors, str(tmp))
+        tmp.replace(folder / "head.safetensors")
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.labelled)
+        (folder / "labelled.jsonl.tmp").write_text(lines, encoding="utf-8")
+        (folder / "labelled.jsonl.tmp").replace(folder / "labelled.jsonl")
+        meta = {"format": FORMAT, "n_features": self.n_features, "memory": self.memory,
+                "epochs": self.epochs, "lr": self.lr, "seed": self.seed,
+                "classes": self.classes, "rounds": self.rounds, "labelled": len(self.labelled)}
+        (folder / "meta.json.tmp").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        (folder / "meta.json.tmp").replace(folder / "meta.json")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> LabelModel:
+        """Read a folder written by :meth:`save`; anything else is refused with the reason."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        folder = Path(folder)
+        meta_path = folder / "meta.json"
+        if not meta_path.exists():
+            raise LabelModelError(f"{folder}: no meta.json; not a textcl label model "
+                                  "(create one with `textcl label LABELS --model DIR`)")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise LabelModelError(f"{meta_path}: not valid JSON ({exc})") from None
+        if meta.get("format") != FORMAT:
+            raise LabelModelError(f"{meta_path}: format {meta.get('format')!r}, this textcl "
+                                  f"reads {FORMAT!r}")
+        model = cls(meta["n_features"], meta["memory"], meta["epochs"], meta["lr"], meta["seed"])
+        try:
+            tensors = load_file(str(folder / "head.safetensors"))
+        except (OSError, SafetensorError) as exc:
+            raise LabelModelError(f"{folder / 'head.safetensors'}: unreadable ({exc})") from None
+        rows = []
+        for n, line in enumerate((folder / "labelled.jsonl").read_text("utf-8").splitlines(), 1):
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                raise LabelModelError(f"{folder / 'labelled.jsonl'}:{n}: not valid JSON") from None
+        weight = tensors.get("weight")
+        if weight is None or tuple(weight.shape) != (len(meta["classes"]), meta["n_features"]):
+            raise LabelModelError(f"{folder}: head.safetensors does not match meta.json "
+                                  f"({len(meta['classes'])} classes x {meta['n_features']})")
+        if len(rows) != meta["labelled"]:
+            raise LabelModelError(f"{folder}: labelled.jsonl has {len(rows)} rows, meta.json "
+                                  f"says {meta['labelled']}")
+        if meta["classes"]:
+            model.head.encode(meta["classes"])
+            with torch.no_grad():
+                model.head.weight_blocks[0].copy_(weight)
+                if "bias" in tensors and len(model.head.bias_blocks):
+                    model.head.bias_blocks[0].copy_(tensors["bias"])
+        model.labelled, model.rounds = rows, int(meta["rounds"])
+        if rows:  # refill the replay memory exactly as the labels arrived
+            x = hashed_features([r["tokens"] for r in rows], model.n_features)
+            model.buffer.add(x, model.head.encode([r["label"] for r in rows], grow=False))
+        model.trainer.task_index = model.rounds
+        return model

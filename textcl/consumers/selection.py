@@ -1,0 +1,121 @@
+"""Stream consumer that picks, in every window, the tweets most worth a person's label."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textcl.active import Candidates, Context, Novelty, Selector, TermLogOdds, Uncertainty
+from textcl.stream.timeparse import to_iso
+from textcl.types import Batch, Window
+
+if TYPE_CHECKING:
+    from textcl.active.labelmodel import LabelModel
+
+CSV_FIELDS = ["window", "window_start", "id", "created_at", "text", "total", "reason",
+              "scores", "label"]
+
+
+class SelectionConsumer:
+    """Collect each window's tweets, then select ``budget`` of them.
+
+    Representativeness is the weighted log-odds of the window's terms against a background:
+    the given ``background`` counts, or else every earlier window of the stream (so a
+    window is contrasted with what came before it). With a ``model`` (see
+    ``textcl label``), its uncertainty joins in. Picks are appended to
+    ``selection.jsonl`` and ``selection.csv`` (with an empty ``label`` column to fill in)
+    as each window closes. A window's pool is capped at ``max_pool`` tweets (the first
+    ones); the number left out is counted in the summary.
+    """
+
+    name = "selection"
+
+    def __init__(self, out_dir: Path, budget: int = 20, background: Counter | None = None,
+                 model: LabelModel | None = None, diversity: float = 0.3,
+                 max_pool: int = 20_000, seed: int = 0) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.budget = budget
+        self.fixed_background = background
+        self.running_background: Counter[str] = Counter()
+        self.model = model
+        self.max_pool = max_pool
+        self.seed = seed
+        others: list[tuple[Any, float]] = [(Novelty(), 0.25)]
+        if model is not None and model.head.n_classes >= 2:
+            others.append((Uncertainty("entropy"), 1.0))
+        self.selector = Selector([(TermLogOdds(), 1.0), *others], budget, diversity=diversity,
+                                 seed=seed)
+        # the stream's first window has nothing before it to contrast with
+        self.first_selector = Selector(others, budget, diversity=diversity, seed=seed)
+        self._ids: list[str] = []
+        self._texts: list[str] = []
+        self._tokens: list[list[str]] = []
+        self._times: list[str] = []
+        self.selected = 0
+        self.left_out = 0
+        self.windows = 0
+        self._jsonl = (self.out_dir / "selection.jsonl").open("w", encoding="utf-8")
+        self._csv_file = (self.out_dir / "selection.csv").open("w", encoding="utf-8",
+                                                                newline="")
+        self._csv = csv.DictWriter(self._csv_file, CSV_FIELDS)
+        self._csv.writeheader()
+
+    def update(self, batch: Batch) -> None:
+        for tweet, tokens in zip(batch.tweets, batch.tokens, strict=True):
+            if len(self._ids) >= self.max_pool:
+                self.left_out += 1
+                continue
+            self._ids.append(tweet.id)
+            self._texts.append(tweet.text)
+            self._tokens.append(tokens)
+            self._times.append(to_iso(tweet.created_at))
+
+    def end_window(self, window: Window) -> None:
+        self.windows += 1
+        if self._ids:
+            self._select(window)
+        for tokens in self._tokens:
+            self.running_background.update(tokens)
+        self._ids, self._texts, self._tokens, self._times = [], [], [], []
+
+    def _select(self, window: Window) -> None:
+        probs = None
+        if self.model is not None and self.model.head.n_classes >= 2:
+            probs = self.model.probs(self._tokens)
+        candidates = Candidates(self._ids, self._texts, self._tokens, probs=probs)
+        background = self.fixed_background or self.running_background
+        context = Context(background_counts=background or None,
+                          seed=self.seed * 100_003 + window.index)
+        selector = self.selector if background else self.first_selector
+        for pick in selector.select(candidates, context):
+            row = {"window": window.index, "window_start": to_iso(window.start),
+                   "id": pick.id, "created_at": self._times[pick.index], "text": pick.text,
+                   "total": round(pick.total, 4), "reason": pick.reason,
+                   "scores": {k: round(v, 4) for k, v in pick.scores.items()}}
+            self._jsonl.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self._csv.writerow({**row, "scores": json.dumps(row["scores"]), "label": ""})
+            self.selected += 1
+        self._jsonl.flush()
+        self._csv_file.flush()
+
+    def summary(self) -> dict[str, Any]:
+        return {"windows": self.windows, "selected": self.selected, "budget": self.budget,
+                "pool_left_out": self.left_out,
+                "background": "given" if self.fixed_background else "earlier windows",
+                "uncertainty": self.model is not None and self.model.head.n_classes >= 2}
+
+    def close(self, out_dir: Path | None) -> None:
+        self._jsonl.close()
+        self._csv_file.close()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"background": dict(self.running_background), "selected": self.selected,
+                "windows": self.windows}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.running_background = Counter(state["background"])
+        self.selected, self.windows = state["selected"], state["windows"]
