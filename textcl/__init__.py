@@ -59,6 +59,8 @@ _EXPORTS = {
     "ExpandableMLP": "textcl.heads",
     "fit_task_den": "textcl.heads",
     "AccuracyMatrix": "textcl.metrics",
+    "ContinualTransformer": "textcl.transformer",
+    "contextual_drift": "textcl.transformer",
     "Selector": "textcl.active",
     "Candidates": "textcl.active",
     "Context": "textcl.active",

@@ -150,6 +150,41 @@ class KeywordsSection(_Section):
         return self.model_dump(exclude={"enabled", "background", "use_word2vec", "alarms"})
 
 
+class TransformerSection(_Section):
+    """Continual masked-LM training (:class:`textcl.transformer.ContinualTransformer`).
+
+    ``model_path`` is a local folder with a masked LM and its tokenizer; empty builds a
+    tiny BERT (``hidden_size``, ``layers``, ``heads``) with a WordPiece vocabulary of
+    ``vocab_size`` from the first training round. The model trains on every
+    ``train_every`` tweets (and at each window end). ``replay`` rows of memory and an
+    ``ewc`` weight guard against forgetting (0 = off). ``grow_vocab`` adds frequent
+    words and hashtags that the tokenizer splits, every window. At each window end the
+    contextual drift of ``probe_terms`` (default: the word2vec probe terms) against the
+    previous window is measured on up to ``term_texts`` tweets per term and window.
+    """
+
+    enabled: bool = False
+    model_path: str = ""
+    hidden_size: int = Field(default=64, gt=0)
+    layers: int = Field(default=2, gt=0)
+    heads: int = Field(default=2, gt=0)
+    vocab_size: int = Field(default=4000, gt=10)
+    max_length: int = Field(default=48, ge=3)
+    batch_size: int = Field(default=32, gt=0)
+    lr: float = Field(default=5e-4, gt=0)
+    epochs: int = Field(default=1, gt=0)
+    train_every: int = Field(default=2000, gt=0)
+    replay: int = Field(default=0, ge=0)
+    ewc: float = Field(default=0.0, ge=0)
+    grow_vocab: bool = True
+    grow_min_count: int = Field(default=20, gt=0)
+    grow_max_new: int = Field(default=50, ge=0)
+    probe_terms: list[str] = Field(default_factory=list)
+    term_texts: int = Field(default=200, gt=1)
+    checkpoint: bool = True
+    seed: int = 0
+
+
 class DriftSection(_Section):
     """Drift report over the word2vec snapshots, written to ``OUT/drift/`` at the end
     (and rewritten every ``every`` windows when ``every > 0``)."""
@@ -180,6 +215,7 @@ class PipelineConfig(_Section):
     word2vec: Word2VecSection = Field(default_factory=Word2VecSection)
     keywords: KeywordsSection = Field(default_factory=KeywordsSection)
     drift: DriftSection = Field(default_factory=DriftSection)
+    transformer: TransformerSection = Field(default_factory=TransformerSection)
     output: OutputSection = Field(default_factory=OutputSection)
 
     def tokenizer_options(self) -> TokenizerOptions:

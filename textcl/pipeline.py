@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -256,8 +257,25 @@ def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
         min_count=cfg.min_count,
         candidates=cfg.candidates,
     )
+    contextual = _contextual_drift(out / "transformer" / "drift.jsonl")
+    if contextual:
+        result["contextual"] = contextual
     paths = write_report(result, out / "drift")
     return {
         "report": str(paths["html"]),
         "top_movers": [m["term"] for m in result["movers"][:10]],
     }
+
+
+def _contextual_drift(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Per-term series of the transformer consumer's window-to-window contextual drift."""
+    if not path.exists():
+        return {}
+    series: dict[str, list[dict[str, Any]]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        for term, info in row["terms"].items():
+            series.setdefault(term, []).append(
+                {"window": row["window"], "start": row["start"], **info}
+            )
+    return series

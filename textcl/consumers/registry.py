@@ -41,4 +41,32 @@ def build_consumers(config: PipelineConfig, out_dir: Path | None) -> list[Consum
                 {} if w2v_consumer.window_loss is None else {"w2v_loss": w2v_consumer.window_loss}
             )
         consumers.append(keywords)
+    tf = config.transformer
+    if tf.enabled:
+        consumers.append(_transformer_consumer(config, out_dir))
     return consumers
+
+
+def _transformer_consumer(config: PipelineConfig, out_dir: Path | None) -> Consumer:
+    from textcl.cl import EWC, Replay, ReservoirBuffer
+    from textcl.consumers.transformer import TransformerConsumer
+    from textcl.transformer import ContinualTransformer
+
+    tf = config.transformer
+    adapters: list = []
+    if tf.replay:
+        adapters.append(Replay(ReservoirBuffer(tf.replay, seed=tf.seed)))
+    if tf.ewc:
+        adapters.append(EWC(lam=tf.ewc, fisher_examples=256))
+    model = ContinualTransformer(
+        model_path=tf.model_path or None,
+        config={"hidden_size": tf.hidden_size, "num_hidden_layers": tf.layers,
+                "num_attention_heads": tf.heads, "intermediate_size": 2 * tf.hidden_size},
+        max_length=tf.max_length, batch_size=tf.batch_size, lr=tf.lr, epochs=tf.epochs,
+        vocab_size=tf.vocab_size, adapters=adapters, seed=tf.seed,
+    )
+    terms = tf.probe_terms or config.word2vec.probe_terms or config.drift.terms
+    return TransformerConsumer(
+        model, out_dir, terms, tf.train_every, tf.term_texts, tf.grow_vocab,
+        tf.grow_min_count, tf.grow_max_new, tf.checkpoint,
+    )

@@ -114,6 +114,19 @@ def _plot_bars(names: list[str], values: list[float], title: str, path: Path, er
     return _save(fig, path)
 
 
+def _plot_contextual(contextual: dict[str, list[dict[str, Any]]], path: Path) -> bytes:
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for term, rows in contextual.items():
+        xs = [r["window"] for r in rows if r.get("centroid_distance") is not None]
+        ys = [r["centroid_distance"] for r in rows if r.get("centroid_distance") is not None]
+        ax.plot(xs, ys, marker="o", ms=3, label=term)
+    ax.set_xlabel("window")
+    ax.set_ylabel("centroid distance to previous window")
+    ax.set_title("contextual drift (continual transformer)")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
 def _nb_text(nbs: list[Any], k: int = 8) -> str:
     return ", ".join(str(x[0] if isinstance(x, list | tuple) else x) for x in nbs[:k])
 
@@ -207,6 +220,23 @@ def _tables(result: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
                 f"Term: {term}" + ("" if info.get("present", True) else " (never in vocabulary)"),
                 ["window", "start", "J prev", "J last", "cos prev", "lnc prev", "neighbours"],
                 rows,
+            )
+        )
+    for term, series in result.get("contextual", {}).items():
+        out.append(
+            (
+                f"Contextual drift of {term} (transformer; usage vectors vs previous window)",
+                ["window", "start", "tweets", "centroid distance", "pairwise beyond within"],
+                [
+                    [
+                        _fmt(r["window"]),
+                        _fmt(r.get("start")),
+                        _fmt(r.get("count")),
+                        _fmt(r.get("centroid_distance")),
+                        _fmt(r.get("mean_pairwise_distance")),
+                    ]
+                    for r in series
+                ],
             )
         )
     return out
@@ -318,6 +348,14 @@ def write_report(
                     _plot_timeline(term, info, labels, out_dir / name),
                 )
             )
+    if result.get("contextual"):
+        images.append(
+            (
+                "contextual drift per window (transformer)",
+                "contextual.png",
+                _plot_contextual(result["contextual"], out_dir / "contextual.png"),
+            )
+        )
     paths: dict[str, Path] = {}
     (out_dir / "report.json").write_bytes(
         orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)

@@ -11,7 +11,12 @@ MAX_ANNOTATED = 30  # cell values are written for matrices up to this many tasks
 
 
 def plot_matrix(
-    matrix: np.ndarray, task_names: Sequence[str], path: str | Path, title: str | None = None
+    matrix: np.ndarray,
+    task_names: Sequence[str],
+    path: str | Path,
+    title: str | None = None,
+    value_range: tuple[float, float] = (0.0, 1.0),
+    label: str = "score",
 ) -> Path:
     """Write ``matrix`` (rows: after training on task i, columns: task j) as a PNG; return path."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -23,9 +28,10 @@ def plot_matrix(
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     masked = np.ma.masked_invalid(matrix)
-    image = ax.imshow(masked, cmap="viridis", vmin=0.0, vmax=1.0, aspect="equal")
+    vmin, vmax = value_range
+    image = ax.imshow(masked, cmap="viridis", vmin=vmin, vmax=vmax, aspect="equal")
     ax.set_facecolor("#dddddd")  # cells never measured
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="score")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label=label)
 
     ticks = np.arange(n)
     ax.set_xticks(ticks, labels=list(task_names), rotation=45, ha="right", rotation_mode="anchor")
@@ -38,7 +44,7 @@ def plot_matrix(
         size = 9 if n <= 12 else 6
         for (i, j), value in np.ndenumerate(matrix):
             if np.isfinite(value):
-                colour = "black" if value > 0.6 else "white"
+                colour = "black" if value > vmin + 0.6 * (vmax - vmin) else "white"
                 ax.text(j, i, f"{value:.2f}", ha="center", va="center", color=colour, fontsize=size)
 
     out = Path(path)

@@ -1,0 +1,129 @@
+"""Stream consumer: a masked LM that keeps training on the stream, and contextual drift."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textcl.transformer import ContinualTransformer, contextual_drift
+from textcl.types import Batch, Window
+
+
+class TransformerConsumer:
+    """Train ``model`` on every ``train_every`` tweets (and at window ends); at each window
+    end, measure how the contexts of ``probe_terms`` moved since the previous window.
+
+    Both windows' occurrences are embedded by the *current* model, so the drift measures a
+    change of context, not the model's own training drift. One JSON line per window goes to
+    ``OUT/transformer/drift.jsonl``; the model is checkpointed (safetensors) at every
+    window end when ``checkpoint`` is set.
+    """
+
+    name = "transformer"
+
+    def __init__(self, model: ContinualTransformer, out_dir: Path | None,
+                 probe_terms: list[str], train_every: int = 2000, term_texts: int = 200,
+                 grow_vocab: bool = True, grow_min_count: int = 20, grow_max_new: int = 50,
+                 checkpoint: bool = True) -> None:
+        self.model = model
+        self.out_dir = None if out_dir is None else Path(out_dir) / "transformer"
+        self.probe_terms = [t.lower() for t in probe_terms]
+        self.train_every = train_every
+        self.term_texts = term_texts
+        self.grow = grow_vocab
+        self.grow_min_count = grow_min_count
+        self.grow_max_new = grow_max_new
+        self.checkpoint = checkpoint
+        self._pending: list[str] = []
+        self._window_texts: list[str] = []
+        self._term_texts: dict[str, list[str]] = {t: [] for t in self.probe_terms}
+        self._previous: dict[str, list[str]] = {}
+        self._patterns = {t: re.compile(rf"(?<!\w){re.escape(t)}(?!\w)", re.IGNORECASE)
+                          for t in self.probe_terms}
+        self.losses: list[float] = []
+        self.drift: list[dict[str, Any]] = []
+        self.added_words: list[str] = []
+        self.trained = 0
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            (self.out_dir / "drift.jsonl").write_text("")
+
+    def update(self, batch: Batch) -> None:
+        for tweet in batch.tweets:
+            self._pending.append(tweet.text)
+            if self.grow:
+                self._window_texts.append(tweet.text)
+            for term, pattern in self._patterns.items():
+                kept = self._term_texts[term]
+                if len(kept) < self.term_texts and pattern.search(tweet.text):
+                    kept.append(tweet.text)
+        if len(self._pending) >= self.train_every:
+            self._train()
+
+    def _train(self) -> None:
+        if self._pending:
+            self.losses.append(self.model.update(self._pending))
+            self.trained += len(self._pending)
+            self._pending = []
+
+    def end_window(self, window: Window) -> None:
+        self._train()
+        if self.grow and self.model.built and self._window_texts:
+            self.added_words += self.model.grow_vocab(
+                self._window_texts, self.grow_min_count, self.grow_max_new)
+        self._window_texts = []
+        row: dict[str, Any] = {"window": window.index, "start": window.start.isoformat(),
+                               "loss": self.losses[-1] if self.losses else None, "terms": {}}
+        if self.model.built:
+            for term, texts in self._term_texts.items():
+                row["terms"][term] = self._term_drift(term, texts)
+        self._previous = {t: v for t, v in self._term_texts.items() if v} | {
+            t: v for t, v in self._previous.items() if not self._term_texts.get(t)}
+        self._term_texts = {t: [] for t in self.probe_terms}
+        self.drift.append(row)
+        if self.out_dir is not None:
+            with (self.out_dir / "drift.jsonl").open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(row) + "\n")
+            if self.checkpoint and self.model.built:
+                self.model.save(self.out_dir / "model")
+
+    def _term_drift(self, term: str, texts: list[str]) -> dict[str, Any]:
+        before = self._previous.get(term, [])
+        info: dict[str, Any] = {"count": len(texts), "previous_count": len(before)}
+        if texts and before:
+            a = self.model.term_embeddings(before, term)
+            b = self.model.term_embeddings(texts, term)
+            if len(a) and len(b):
+                stats = contextual_drift(a, b)
+                info |= {k: _round(stats[k]) for k in (
+                    "centroid_distance", "mean_pairwise_distance")}
+        return info
+
+    def summary(self) -> dict[str, Any]:
+        series = {t: [r["terms"].get(t, {}).get("centroid_distance") for r in self.drift]
+                  for t in self.probe_terms}
+        peaks = {t: max((v for v in s if v is not None), default=None)
+                 for t, s in series.items()}
+        return {"tweets_trained": self.trained, "rounds": len(self.losses),
+                "last_loss": self.losses[-1] if self.losses else None,
+                "vocab_added": len(self.added_words), "peak_centroid_distance": peaks}
+
+    def close(self, out_dir: Path | None) -> None:
+        if self.out_dir is not None and self.model.built:
+            self.model.save(self.out_dir / "model")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"trained": self.trained, "losses": list(self.losses),
+                "previous": self._previous}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.trained, self.losses = state["trained"], list(state["losses"])
+        self._previous = dict(state["previous"])
+
+
+def _round(x: float) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), 4)
