@@ -72,13 +72,52 @@ def stream(
         bool, typer.Option("--collapse-retweets", help="Collapse retweets of seen tweets.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    live: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            help="'file' (the SOURCE argument) or 'x-api': poll X API v2 recent search for "
+            "--query with the bearer token from $TEXTCL_X_BEARER_TOKEN.",
+        ),
+    ] = "file",
+    query: Annotated[str, typer.Option("--query", help="With --source x-api: the query.")] = "",
+    max_polls: Annotated[
+        int | None, typer.Option("--max-polls", help="With x-api: stop after N polls.")
+    ] = None,
+    poll_interval: Annotated[
+        float, typer.Option("--poll-interval", help="With x-api: seconds between polls.")
+    ] = 60.0,
+    api_base: Annotated[
+        str | None,
+        typer.Option("--x-api-base", help="With x-api: send requests to this base URL "
+                     "(a proxy or a test server) instead of the X API host."),
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep reading a plain file as it grows (tail -f; "
+                           "rotation-safe).")
+    ] = False,
+    follow_idle: Annotated[
+        float | None,
+        typer.Option("--follow-idle", help="With --follow: stop after this many seconds "
+                     "without new lines (default: never, stop with Ctrl-C)."),
+    ] = None,
 ) -> None:
     """Stream tweets through a pipeline; write summary.json, windows.jsonl, rejects.jsonl."""
     try:
         config = _configure(
             pipeline, fmt, strict, window, batch_size, collapse_duplicates, collapse_retweets
         )
-        src = source if source is not None else str(sample_stream_path())
+        src: Any = source if source is not None else str(sample_stream_path())
+        if live == "x-api":
+            from textcl.stream.xapi import XApiReader
+
+            src = XApiReader(query, poll_interval, max_polls, api_base=api_base)
+        elif live != "file":
+            raise ValueError(f"--source {live!r}: use 'file' or 'x-api'")
+        elif follow:
+            src = TweetReader(src, config.source.format, config.source.csv.column_map(),
+                              config.source.max_record_bytes, follow=True,
+                              idle_timeout=follow_idle)
         out_dir = out if out is not None else Path(config.output.dir)
         runner = Pipeline(config)
         run = runner.run if quiet else partial(_run_with_progress, runner)
@@ -186,7 +225,7 @@ def _configure(
     return config
 
 
-def _run_with_progress(runner: Pipeline, source: str, out_dir: Path) -> dict[str, Any]:
+def _run_with_progress(runner: Pipeline, source: Any, out_dir: Path) -> dict[str, Any]:
     started = time.perf_counter()
     columns = (
         SpinnerColumn(),

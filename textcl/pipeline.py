@@ -72,14 +72,15 @@ class Pipeline:
 
     def run(
         self,
-        source: str | Path,
+        source: str | Path | Iterable[Tweet | Reject],
         out_dir: str | Path | None = None,
         progress: Callable[[RunStats, TweetReader], None] | None = None,
     ) -> dict[str, Any]:
         """Stream ``source`` through the pipeline; write outputs under ``out_dir``; summarise."""
         out = Path(out_dir) if out_dir is not None else None
         cfg = self.config
-        reader = self.reader(source)
+        # a reader object (e.g. a live X API source) is used as it is
+        reader = self.reader(source) if isinstance(source, str | Path) else source
         stats = self.stats = RunStats()
         self._out = out
         self._cut_requested = False

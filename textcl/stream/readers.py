@@ -10,7 +10,7 @@ from textcl.stream.crisislex import is_crisislex, read_crisislex
 from textcl.stream.csvfile import ColumnMap, read_csv
 from textcl.stream.jsonl import DEFAULT_MAX_RECORD_BYTES, read_jsonl
 from textcl.stream.rejects import Reject
-from textcl.stream.source import STDIN, ByteSource
+from textcl.stream.source import STDIN, ByteSource, FollowSource
 from textcl.stream.text import read_text
 from textcl.types import Tweet
 
@@ -29,7 +29,9 @@ _SUFFIXES = {
 class TweetReader:
     """Reads one source into :class:`Tweet` records and :class:`Reject` records.
 
-    ``source`` is a file (plain or gzip), a CrisisLex folder, or ``-`` for stdin.
+    ``source`` is a file (plain or gzip), a CrisisLex folder, or ``-`` for stdin. With
+    ``follow`` a plain file is read like ``tail -f`` (see :class:`FollowSource`) until
+    ``idle_timeout`` seconds pass without new lines.
     """
 
     def __init__(
@@ -38,6 +40,8 @@ class TweetReader:
         format: Format = "auto",
         csv_columns: ColumnMap | None = None,
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        follow: bool = False,
+        idle_timeout: float | None = None,
     ) -> None:
         if format not in FORMATS:
             raise ValueError(f"unknown format {format!r}; allowed: {', '.join(FORMATS)}")
@@ -55,6 +59,11 @@ class TweetReader:
             self.format = "crisislex"
         elif format == "crisislex":
             raise ValueError(f"{path}: --format crisislex needs a CrisisLex folder")
+        elif follow:
+            if self.source == STDIN or not path.is_file():
+                raise FileNotFoundError(f"{path}: --follow needs an existing plain file")
+            self._bytes = FollowSource(path, idle_timeout)
+            self.format = format if format != "auto" else self._detect(self._bytes)
         else:
             self._bytes = ByteSource.open(self.source)
             self.format = format if format != "auto" else self._detect(self._bytes)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import sys
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -117,3 +119,63 @@ def _peek(stream: IO[bytes], size: int) -> bytes:
     if peek is not None:
         return peek(size)[:size]
     return b""
+
+
+class FollowSource(ByteSource):
+    """A plain file read like ``tail -f``: at its end, wait for more lines.
+
+    A line is only yielded once its newline has been written. When the file is rotated
+    (the path now names another file) or truncated, the new file is read from its start
+    (its line numbers start again at 1). Reading stops after ``idle_timeout`` seconds
+    without new data (None: never; stop with Ctrl-C).
+    """
+
+    def __init__(self, path: Path, idle_timeout: float | None, poll: float = 0.2) -> None:
+        raw = path.open("rb")
+        super().__init__(str(path), raw, None)
+        if self.compressed:
+            raw.close()
+            raise ValueError(f"{path}: --follow reads plain files only (this one is gzip)")
+        self.path = path
+        self.idle_timeout = idle_timeout
+        self.poll = poll
+        self.rotations = 0
+
+    def _rotated(self) -> bool:
+        try:
+            now = self.path.stat()
+        except FileNotFoundError:
+            return False  # between the old file's removal and the new one's creation
+        mine = os.fstat(self._raw.fileno())
+        return (now.st_ino, now.st_dev) != (mine.st_ino, mine.st_dev) or (
+            now.st_size < self._raw.tell()
+        )
+
+    def lines(self) -> Iterator[RawLine]:
+        number = offset = 0
+        pending = b""
+        idle_since = time.monotonic()
+        while True:
+            data = self._raw.readline()
+            if data:
+                pending += data
+                if not pending.endswith(b"\n"):
+                    continue
+                number += 1
+                yield RawLine(number, offset, pending)
+                offset += len(pending)
+                pending = b""
+                idle_since = time.monotonic()
+                continue
+            if self._rotated():
+                self._raw.close()
+                self._raw = self.stream = self.path.open("rb")
+                number = offset = 0
+                pending = b""
+                self.rotations += 1
+                continue
+            if self.idle_timeout is not None and time.monotonic() - idle_since >= self.idle_timeout:
+                if pending:  # a last line without its newline
+                    yield RawLine(number + 1, offset, pending)
+                return
+            time.sleep(self.poll)

@@ -1,0 +1,209 @@
+"""Live tweets from the X API v2 recent-search endpoint, through tweepy's ``Client``.
+
+Polls ``GET /2/tweets/search/recent`` for ``query``: every poll follows ``next_token``
+pages, then yields the new tweets oldest first and remembers the newest id as the next
+``since_id``, so no tweet is delivered twice. A 429 waits until ``x-rate-limit-reset``
+(tweepy's ``wait_on_rate_limit``); 5xx answers and broken connections are retried with
+exponential backoff; a page that is not valid JSON, or a tweet object without id or text,
+goes to the rejects with the reason. The bearer token is read from
+``$TEXTCL_X_BEARER_TOKEN`` only and never written anywhere: not in rejects, summaries,
+errors or logs (tweepy's debug log, which prints request headers, is redacted).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from textcl.stream.jsonl import tweet_from_payload
+from textcl.stream.rejects import RecordError, Reject
+from textcl.types import Origin, Tweet
+
+TOKEN_ENV = "TEXTCL_X_BEARER_TOKEN"
+API_HOST = "https://api.twitter.com"
+TWEET_FIELDS = ["created_at", "lang", "author_id", "referenced_tweets"]
+
+
+class _Redact(logging.Filter):
+    """Replace the bearer token in every log record of tweepy."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "***"), None
+        return True
+
+
+class _Redirect(HTTPAdapter):
+    """Send requests for the X API host to another base URL (a proxy or a test server)."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__()
+        self.base = base.rstrip("/")
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        request.url = self.base + (request.url or "")[len(API_HOST):]
+        return super().send(request, **kwargs)
+
+
+class XApiReader:
+    """Reader of a live X API v2 recent search; iterate it like :class:`TweetReader`.
+
+    ``max_polls`` stops after that many polls (None: run until interrupted);
+    ``poll_interval`` seconds pass between polls; ``api_base`` sends the requests to
+    another server speaking the same endpoints (e.g. a proxy).
+    """
+
+    format = "x-api"
+
+    def __init__(
+        self,
+        query: str,
+        poll_interval: float = 60.0,
+        max_polls: int | None = None,
+        since_id: str | None = None,
+        max_results: int = 100,
+        api_base: str | None = None,
+        max_retries: int = 5,
+        backoff: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        import tweepy
+
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        if not token:
+            raise ValueError(
+                f"the X API source needs a bearer token in the environment variable "
+                f"{TOKEN_ENV} (it is never read from files or options)"
+            )
+        if not query.strip():
+            raise ValueError("--query must not be empty for the X API source")
+        if not 10 <= max_results <= 100:
+            raise ValueError(f"max_results must be within 10..100, got {max_results}")
+        self.query = query
+        self.source = f"x-api:{query}"
+        self.poll_interval = poll_interval
+        self.max_polls = max_polls
+        self.since_id = since_id
+        self.max_results = max_results
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.sleep = sleep
+        self.polls = 0
+        self.requests = 0
+        self.retries = 0
+        self._recent: deque[str] = deque(maxlen=10_000)
+        self._recent_set: set[str] = set()
+        self._client = tweepy.Client(
+            bearer_token=token, wait_on_rate_limit=True, return_type=requests.Response
+        )
+        if api_base:
+            self._client.session.mount(API_HOST, _Redirect(api_base))
+        redact = _Redact(token)
+        for name in ("tweepy", "tweepy.client"):
+            logging.getLogger(name).addFilter(redact)
+
+    def __repr__(self) -> str:
+        return f"XApiReader(query={self.query!r}, polls={self.polls})"
+
+    def progress(self) -> tuple[int, int | None]:
+        """(polls done, total polls or None when unbounded)."""
+        return self.polls, self.max_polls
+
+    def __iter__(self) -> Iterator[Tweet | Reject]:
+        while self.max_polls is None or self.polls < self.max_polls:
+            if self.polls:
+                self.sleep(self.poll_interval)
+            self.polls += 1
+            yield from self._poll()
+
+    def _poll(self) -> Iterator[Tweet | Reject]:
+        tweets: list[Tweet] = []
+        rejects: list[Reject] = []
+        token: str | None = None
+        page = 0
+        while True:
+            page += 1
+            where = f"poll {self.polls} page {page}"
+            response = self._get(token, where)
+            if isinstance(response, Reject):
+                rejects.append(response)
+                break
+            try:
+                payload = response.json()
+            except ValueError:
+                rejects.append(Reject(self.source, self.polls, f"malformed JSON ({where}); "
+                                      "the page is fetched again next poll",
+                                      response.text[:200]))
+                tweets = []  # since_id stays put, so the whole poll is retried next time
+                break
+            for item in payload.get("data") or []:
+                origin = Origin(self.source, self.polls)
+                try:
+                    tweets.append(tweet_from_payload(item, origin))
+                except RecordError as exc:
+                    rejects.append(Reject(self.source, self.polls, f"{exc} ({where})",
+                                          str(item)[:200]))
+            token = (payload.get("meta") or {}).get("next_token")
+            if not token:
+                break
+        yield from rejects
+        tweets.sort(key=lambda t: int(t.id))
+        for tweet in tweets:
+            if tweet.id in self._recent_set:
+                continue
+            self._remember(tweet.id)
+            yield tweet
+        if tweets:
+            newest = str(max(int(t.id) for t in tweets))
+            if self.since_id is None or int(newest) > int(self.since_id):
+                self.since_id = newest
+
+    def _remember(self, tweet_id: str) -> None:
+        if len(self._recent) == self._recent.maxlen:
+            self._recent_set.discard(self._recent[0])
+        self._recent.append(tweet_id)
+        self._recent_set.add(tweet_id)
+
+    def _get(self, next_token: str | None, where: str) -> requests.Response | Reject:
+        import tweepy
+
+        delay = self.backoff
+        for attempt in range(self.max_retries + 1):
+            self.requests += 1
+            try:
+                return self._client.search_recent_tweets(
+                    self.query, max_results=self.max_results, since_id=self.since_id,
+                    next_token=next_token, tweet_fields=TWEET_FIELDS,
+                    expansions=["author_id"],
+                )
+            except (tweepy.errors.TwitterServerError, requests.ConnectionError,
+                    requests.Timeout) as exc:
+                reason = _describe(exc)
+            except tweepy.errors.HTTPException as exc:  # 4xx other than 429: do not retry
+                return Reject(self.source, self.polls, f"{_describe(exc)} ({where})")
+            if attempt < self.max_retries:
+                self.retries += 1
+                self.sleep(delay)
+                delay *= 2
+        return Reject(self.source, self.polls,
+                      f"{reason} ({where}); gave up after {self.max_retries} retries")
+
+
+def _describe(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if status is not None:
+        return f"HTTP {status} {getattr(response, 'reason', '')}".strip()
+    return type(exc).__name__
