@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -107,21 +111,23 @@ def stream(
         config = _configure(
             pipeline, fmt, strict, window, batch_size, collapse_duplicates, collapse_retweets
         )
+        runner = Pipeline(config)
+        stop = runner.stop_event
         src: Any = source if source is not None else str(sample_stream_path())
         if live == "x-api":
             from textcl.stream.xapi import XApiReader
 
-            src = XApiReader(query, poll_interval, max_polls, api_base=api_base)
+            src = XApiReader(query, poll_interval, max_polls, api_base=api_base, stop=stop)
         elif live != "file":
             raise ValueError(f"--source {live!r}: use 'file' or 'x-api'")
         elif follow:
             src = TweetReader(src, config.source.format, config.source.csv.column_map(),
                               config.source.max_record_bytes, follow=True,
-                              idle_timeout=follow_idle)
+                              idle_timeout=follow_idle, stop=stop)
         out_dir = out if out is not None else Path(config.output.dir)
-        runner = Pipeline(config)
         run = runner.run if quiet else partial(_run_with_progress, runner)
-        summary = run(src, out_dir)
+        with _graceful_stop(runner):
+            summary = run(src, out_dir)
     except (ConfigError, StrictModeError, FileNotFoundError, IsADirectoryError, ValueError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
@@ -189,6 +195,29 @@ def _print_drift(result: dict[str, Any]) -> None:
     for i, row in enumerate(rows[:15], start=1):
         table.add_row(str(i), row["term"], f"{row['score']:.3f}")
     Console().print(table)
+
+
+@contextmanager
+def _graceful_stop(runner: Pipeline) -> Iterator[None]:
+    """SIGINT/SIGTERM: finish the record in hand, close the window, write every report and
+    the summary, exit 0. A second SIGINT interrupts at once."""
+
+    def handler(signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if runner.stop_event.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        console.print(f"[yellow]{name}: finishing the current window and writing reports[/]")
+        runner.request_stop(name)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _configure(
@@ -278,6 +307,8 @@ def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     ):
         table.add_row(key, f"{summary[key]:,}")
     table.add_row("window", str(summary["window"]))
+    if summary.get("stopped"):
+        table.add_row("stopped by", summary["stopped"])
     table.add_row("time span", f"{summary['first']} → {summary['last']}")
     table.add_row("seconds", f"{summary['seconds']:.2f}")
     table.add_row("tweets/s", f"{summary['tweets_per_s'] or 0:,.0f}")

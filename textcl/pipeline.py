@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -59,6 +60,14 @@ class Pipeline:
         self.consumers: list[Consumer] = []
         self.stats = RunStats()
         self.windows: list[Window] = []
+        self.stop_event = threading.Event()
+        self.stop_reason: str | None = None
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Stop after the record being processed: the open window is closed, reports and
+        the summary are written as at the end of the input (safe from a signal handler)."""
+        self.stop_reason = reason
+        self.stop_event.set()
 
     def add(self, consumer: Consumer) -> Pipeline:
         """Subscribe a consumer to batch and window-end events."""
@@ -124,6 +133,8 @@ class Pipeline:
                             self._dispatch(windower.cut(), consumers)
                 if progress is not None and stats.read % PROGRESS_EVERY == 0:
                     progress(stats, reader)
+                if self.stop_event.is_set():
+                    break
             self._dispatch(windower.finish(), consumers)
         except BaseException:
             _close(consumers, None)
@@ -147,6 +158,7 @@ class Pipeline:
         summary["consumers"] = {
             c.name: c.summary() for c in consumers if callable(getattr(c, "summary", None))
         }
+        summary["stopped"] = self.stop_reason
         if out is not None and cfg.drift.enabled and (out / "snapshots").is_dir():
             summary["drift"] = write_stream_drift(cfg, out)
         if out is not None:

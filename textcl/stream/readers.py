@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -42,6 +43,7 @@ class TweetReader:
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
         follow: bool = False,
         idle_timeout: float | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         if format not in FORMATS:
             raise ValueError(f"unknown format {format!r}; allowed: {', '.join(FORMATS)}")
@@ -62,7 +64,7 @@ class TweetReader:
         elif follow:
             if self.source == STDIN or not path.is_file():
                 raise FileNotFoundError(f"{path}: --follow needs an existing plain file")
-            self._bytes = FollowSource(path, idle_timeout)
+            self._bytes = FollowSource(path, idle_timeout, stop=stop)
             self.format = format if format != "auto" else self._detect(self._bytes)
         else:
             self._bytes = ByteSource.open(self.source)

@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -127,10 +128,11 @@ class FollowSource(ByteSource):
     A line is only yielded once its newline has been written. When the file is rotated
     (the path now names another file) or truncated, the new file is read from its start
     (its line numbers start again at 1). Reading stops after ``idle_timeout`` seconds
-    without new data (None: never; stop with Ctrl-C).
+    without new data (None: never), or when ``stop`` is set (Ctrl-C in ``textcl stream``).
     """
 
-    def __init__(self, path: Path, idle_timeout: float | None, poll: float = 0.2) -> None:
+    def __init__(self, path: Path, idle_timeout: float | None, poll: float = 0.2,
+                 stop: threading.Event | None = None) -> None:
         raw = path.open("rb")
         super().__init__(str(path), raw, None)
         if self.compressed:
@@ -140,6 +142,7 @@ class FollowSource(ByteSource):
         self.idle_timeout = idle_timeout
         self.poll = poll
         self.rotations = 0
+        self.stop = stop or threading.Event()
 
     def _rotated(self) -> bool:
         try:
@@ -178,4 +181,5 @@ class FollowSource(ByteSource):
                 if pending:  # a last line without its newline
                     yield RawLine(number + 1, offset, pending)
                 return
-            time.sleep(self.poll)
+            if self.stop.wait(self.poll):  # the pipeline was asked to stop
+                return

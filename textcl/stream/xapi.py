@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-import time
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -77,7 +77,8 @@ class XApiReader:
         api_base: str | None = None,
         max_retries: int = 5,
         backoff: float = 2.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         import tweepy
 
@@ -99,7 +100,9 @@ class XApiReader:
         self.max_results = max_results
         self.max_retries = max_retries
         self.backoff = backoff
-        self.sleep = sleep
+        self.stop = stop or threading.Event()
+        # waits end early when the pipeline is asked to stop
+        self.sleep = sleep or self.stop.wait
         self.polls = 0
         self.requests = 0
         self.retries = 0
@@ -125,6 +128,8 @@ class XApiReader:
         while self.max_polls is None or self.polls < self.max_polls:
             if self.polls:
                 self.sleep(self.poll_interval)
+            if self.stop.is_set():
+                return
             self.polls += 1
             yield from self._poll()
 
