@@ -30,7 +30,8 @@ def test_sigint_stops_a_followed_file_with_a_summary(tmp_path: Path) -> None:
     proc = subprocess.Popen([*CLI, "stream", str(feed), "--follow", "-o", str(out), "-q",
                              "--window", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    _wait_for(out / "windows.jsonl")  # the followed file has been read; now it just waits
+    _wait_for(out / "windows.jsonl")  # two windows closed: the rest is read in a moment
+    time.sleep(1.5)  # ... after which the follower only waits for new lines
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr

@@ -96,6 +96,10 @@ def stream(
         typer.Option("--x-api-base", help="With x-api: send requests to this base URL "
                      "(a proxy or a test server) instead of the X API host."),
     ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from OUT/checkpoint (written at every "
+                           "window end) after a crash or a stop.")
+    ] = False,
     follow: Annotated[
         bool, typer.Option("--follow", help="Keep reading a plain file as it grows (tail -f; "
                            "rotation-safe).")
@@ -125,7 +129,8 @@ def stream(
                               config.source.max_record_bytes, follow=True,
                               idle_timeout=follow_idle, stop=stop)
         out_dir = out if out is not None else Path(config.output.dir)
-        run = runner.run if quiet else partial(_run_with_progress, runner)
+        run = partial(runner.run, resume=resume) if quiet else partial(
+            _run_with_progress, runner, resume=resume)
         with _graceful_stop(runner):
             summary = run(src, out_dir)
     except (ConfigError, StrictModeError, FileNotFoundError, IsADirectoryError, ValueError) as exc:
@@ -254,7 +259,9 @@ def _configure(
     return config
 
 
-def _run_with_progress(runner: Pipeline, source: Any, out_dir: Path) -> dict[str, Any]:
+def _run_with_progress(
+    runner: Pipeline, source: Any, out_dir: Path, resume: bool = False
+) -> dict[str, Any]:
     started = time.perf_counter()
     columns = (
         SpinnerColumn(),
@@ -282,7 +289,7 @@ def _run_with_progress(runner: Pipeline, source: Any, out_dir: Path) -> dict[str
                 windows=stats.windows,
             )
 
-        summary = runner.run(source, out_dir, progress=update)
+        summary = runner.run(source, out_dir, progress=update, resume=resume)
         bar.update(task, description="done")
     return summary
 

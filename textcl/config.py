@@ -182,6 +182,8 @@ class TransformerSection(_Section):
     probe_terms: list[str] = Field(default_factory=list)
     term_texts: int = Field(default=200, gt=1)
     checkpoint: bool = True
+    checkpoint_batches: int = Field(default=0, ge=0)
+    checkpoint_seconds: float = Field(default=300.0, ge=0)
     seed: int = 0
 
 
@@ -199,11 +201,19 @@ class DriftSection(_Section):
 
 
 class OutputSection(_Section):
-    """Where and what ``textcl stream`` writes."""
+    """Where and what ``textcl stream`` writes.
+
+    ``checkpoint``: keep ``OUT/checkpoint`` for ``--resume``, written atomically at every
+    window end and, inside a window, after every ``checkpoint_batches`` micro-batches or
+    ``checkpoint_seconds`` seconds (0 turns either off).
+    """
 
     dir: str = "out"
     top_terms: int = Field(default=20, ge=0)
     rejects: bool = True
+    checkpoint: bool = True
+    checkpoint_batches: int = Field(default=0, ge=0)
+    checkpoint_seconds: float = Field(default=300.0, ge=0)
 
 
 class PipelineConfig(_Section):

@@ -13,10 +13,13 @@ from typing import Any
 
 import orjson
 
+from textcl.checkpoint import CheckpointError
 from textcl.config import PipelineConfig
 from textcl.consumers import WindowStats
 from textcl.consumers.registry import build_consumers
 from textcl.keywords.alarms import DriftAlarms
+from textcl.outputs import resuming
+from textcl.resume import load_pipeline, restore_windower, restore_windows, save_pipeline
 from textcl.stream.dedup import Deduplicator
 from textcl.stream.oov import OovRate
 from textcl.stream.readers import TweetReader
@@ -84,16 +87,37 @@ class Pipeline:
         source: str | Path | Iterable[Tweet | Reject],
         out_dir: str | Path | None = None,
         progress: Callable[[RunStats, TweetReader], None] | None = None,
+        resume: bool = False,
     ) -> dict[str, Any]:
-        """Stream ``source`` through the pipeline; write outputs under ``out_dir``; summarise."""
+        """Stream ``source`` through the pipeline; write outputs under ``out_dir``; summarise.
+
+        With an ``out_dir`` and ``[output] checkpoint`` on, the run's state is checkpointed
+        (atomically) at window ends in ``out_dir/checkpoint``; ``resume=True`` continues
+        from there: the records already processed are skipped, every consumer and output
+        file is put back as it was at the checkpoint, and the run goes on.
+        """
         out = Path(out_dir) if out_dir is not None else None
         cfg = self.config
         # a reader object (e.g. a live X API source) is used as it is
         reader = self.reader(source) if isinstance(source, str | Path) else source
         stats = self.stats = RunStats()
+        checkpoint_dir = out / "checkpoint" if out is not None and cfg.output.checkpoint else None
+        saved = None
+        if resume:
+            if checkpoint_dir is None:
+                raise ValueError("--resume needs an output folder with [output] checkpoint on")
+            if cfg.source.collapse_duplicates or cfg.source.collapse_retweets:
+                raise ValueError("--resume does not support --collapse-duplicates/-retweets yet")
+            if cfg.transformer.enabled:
+                raise ValueError("--resume does not support the [transformer] section yet "
+                                 "(its model is checkpointed in OUT/transformer/model only)")
+            saved = load_pipeline(checkpoint_dir, str(reader.source))
         self._out = out
         self._cut_requested = False
+        self._consumed: int | None = None
+        self._checkpoint: Callable[[int], None] | None = None
         self.window_cuts: list[dict[str, Any]] = []
+        self.windows = []
         self._boundary = (
             (OovRate(), DriftAlarms(statistics=("oov_rate",)))
             if cfg.window.close_on_alarm
@@ -101,9 +125,14 @@ class Pipeline:
         )
         self._first: datetime | None = None
         self._last: datetime | None = None
-        window_stats = WindowStats(cfg.output.top_terms, out / "windows.jsonl" if out else None)
-        consumers = [window_stats, *build_consumers(cfg, out), *self.consumers]
-        rejects = RejectsWriter(out / "rejects.jsonl" if out and cfg.output.rejects else None)
+        with resuming(saved["outputs"] if saved else None):
+            window_stats = WindowStats(
+                cfg.output.top_terms, out / "windows.jsonl" if out else None
+            )
+            consumers = [window_stats, *build_consumers(cfg, out), *self.consumers]
+            rejects = RejectsWriter(
+                out / "rejects.jsonl" if out and cfg.output.rejects else None
+            )
         dedup = (
             Deduplicator(
                 cfg.source.collapse_duplicates,
@@ -114,9 +143,26 @@ class Pipeline:
             else None
         )
         windower = Windower(cfg.window.batch_size, cfg.window.every)
+        skip = 0
+        if saved is not None:
+            skip = self._restore(saved, windower, rejects, consumers)
+        self._checkpoint = (
+            None
+            if checkpoint_dir is None
+            else lambda consumed, closed=True: save_pipeline(
+                checkpoint_dir, source=str(reader.source), consumed=consumed, stats=stats,
+                first=self._first, last=self._last, windows=self.windows,
+                window_cuts=self.window_cuts, windower=windower, rejects=rejects,
+                consumers=consumers, closed=closed,
+            )
+        )
+        self._last_checkpoint = (stats.batches, time.monotonic())
         started = time.perf_counter()
         try:
             for item in reader:
+                if skip:  # processed before the checkpoint this run resumes from
+                    skip -= 1
+                    continue
                 stats.read += 1
                 if isinstance(item, Reject):
                     stats.rejected += 1
@@ -127,14 +173,19 @@ class Pipeline:
                     stats.processed += 1
                     if dedup is None or dedup.check(item) is None:
                         self._track_time(item)
+                        # a window closed by this tweet is checkpointed without it
+                        self._consumed = stats.read - 1
                         self._dispatch(windower.push(item), consumers)
+                        self._batch_checkpoint(windower)
                         if self._cut_requested:
                             self._cut_requested = False
+                            self._consumed = stats.read
                             self._dispatch(windower.cut(), consumers)
                 if progress is not None and stats.read % PROGRESS_EVERY == 0:
                     progress(stats, reader)
                 if self.stop_event.is_set():
                     break
+            self._consumed = None
             self._dispatch(windower.finish(), consumers)
         except BaseException:
             _close(consumers, None)
@@ -196,6 +247,56 @@ class Pipeline:
                 for consumer in consumers:
                     consumer.end_window(window)
                 self._periodic_drift()
+                if self._checkpoint is not None and self._consumed is not None:
+                    self._save_checkpoint(self._consumed)
+
+    def _batch_checkpoint(self, windower: Windower) -> None:
+        """Every ``checkpoint_batches`` batches or ``checkpoint_seconds`` seconds, at a batch
+        boundary inside a window (the last tweet read completed the batch)."""
+        out = self.config.output
+        if self._checkpoint is None or windower._pending or not windower._count:
+            return
+        batches, since = self._last_checkpoint
+        due_batches = out.checkpoint_batches and self.stats.batches - batches >= (
+            out.checkpoint_batches)
+        due_time = out.checkpoint_seconds and time.monotonic() - since >= out.checkpoint_seconds
+        if due_batches or due_time:
+            self._checkpoint(self.stats.read, False)
+            self._last_checkpoint = (self.stats.batches, time.monotonic())
+
+    def _save_checkpoint(self, consumed: int) -> None:
+        """Checkpoint as if only ``consumed`` records had been read (the record that closed
+        the window is counted again when the resumed run reads it)."""
+        stats = self.stats
+        extra = stats.read - consumed  # 0 or 1: the tweet that closed the window
+        stats.read -= extra
+        stats.processed -= extra
+        try:
+            self._checkpoint(consumed)
+            self._last_checkpoint = (stats.batches, time.monotonic())
+        finally:
+            stats.read += extra
+            stats.processed += extra
+
+    def _restore(self, saved: dict[str, Any], windower: Windower, rejects: RejectsWriter,
+                 consumers: list[Consumer]) -> int:
+        """Put the run back in its checkpointed state; return the records to skip."""
+        for key, value in saved["stats"].items():
+            setattr(self.stats, key, value)
+        self._first = datetime.fromisoformat(saved["first"]) if saved["first"] else None
+        self._last = datetime.fromisoformat(saved["last"]) if saved["last"] else None
+        self.windows = restore_windows(saved["windows"])
+        self.window_cuts = list(saved["window_cuts"])
+        restore_windower(windower, saved["windower"])
+        rejects.count = saved["rejects"]["count"]
+        rejects.by_reason.update(saved["rejects"]["by_reason"])
+        states = saved["consumers"]
+        for consumer in consumers:
+            if consumer.name not in states:
+                raise CheckpointError(f"the checkpoint has no state for {consumer.name!r}; "
+                                      "resume with the same pipeline file, or start over")
+            consumer.load_state_dict(states[consumer.name])
+        return int(saved["consumed"])
 
     def _check_boundary(self, batch: Batch) -> None:
         """With ``close_on_alarm``: request a window cut when the OOV rate changes."""

@@ -19,6 +19,7 @@ import orjson
 
 from textcl.keywords.alarms import DriftAlarms
 from textcl.keywords.tracker import KeywordTracker
+from textcl.outputs import open_output
 from textcl.stream.timeparse import to_iso
 from textcl.types import Batch, Window
 
@@ -74,9 +75,9 @@ class KeywordConsumer:
         self._alarm_fh: IO[bytes] | None = None
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
-            self._fh = (out_dir / "keywords.jsonl").open("wb")
+            self._fh = open_output(out_dir / "keywords.jsonl")
             if alarms is not None:
-                self._alarm_fh = (out_dir / "alarms.jsonl").open("wb")
+                self._alarm_fh = open_output(out_dir / "alarms.jsonl")
 
     def observe(self, statistic: str, value: float) -> None:
         """Add a statistic (e.g. ``w2v_loss``) to the current window's alarm input."""

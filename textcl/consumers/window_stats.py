@@ -8,6 +8,7 @@ from typing import IO, Any
 
 import orjson
 
+from textcl.outputs import open_output
 from textcl.stream.timeparse import to_iso
 from textcl.types import Batch, Window
 
@@ -26,7 +27,7 @@ class WindowStats:
         self._fh: IO[bytes] | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = path.open("wb")
+            self._fh = open_output(path)
 
     def update(self, batch: Batch) -> None:
         for tokens in batch.tokens:

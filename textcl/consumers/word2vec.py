@@ -8,6 +8,7 @@ from typing import IO, Any
 import orjson
 
 from textcl.embed.word2vec import ContinualWord2Vec, save_keyed_vectors
+from textcl.outputs import open_output
 from textcl.stream.timeparse import to_iso
 from textcl.types import Batch, Window
 
@@ -38,7 +39,7 @@ class Word2VecConsumer:
         self._index: IO[bytes] | None = None
         if snapshot_dir is not None:
             snapshot_dir.mkdir(parents=True, exist_ok=True)
-            self._index = (snapshot_dir / "index.jsonl").open("wb")
+            self._index = open_output(snapshot_dir / "index.jsonl")
 
     def update(self, batch: Batch) -> None:
         stats = self.model.update(batch.tokens, now=batch.tweets[-1].created_at.timestamp())

@@ -366,6 +366,7 @@ class DecayedVocab:
             "vocab.tweets_seen": self.tweets_seen,
             "vocab.mass": self.mass,
             "vocab.cost_rows": self.cost_rows,
+            "vocab.capacity": self.capacity,
         }
         return out
 
@@ -375,7 +376,9 @@ class DecayedVocab:
         n = len(keys)
         self.index_to_key.clear()
         self.key_to_index.clear()
-        self.capacity = min(self.max_vocab, max(16, n))
+        # the saved capacity, so the arrays grow at the same points as in the saved run
+        saved = int(state.get("vocab.capacity", 0))
+        self.capacity = min(self.max_vocab, max(16, n, saved))
         for name, (tail, dtype) in self._specs.items():
             self.columns[name] = np.zeros((self.capacity, *tail), dtype=dtype)
         self.index_to_key.extend(keys)

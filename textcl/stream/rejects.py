@@ -9,6 +9,8 @@ from typing import IO
 
 import orjson
 
+from textcl.outputs import open_output
+
 EXCERPT_CHARS = 200
 
 
@@ -61,7 +63,7 @@ class RejectsWriter:
         self._fh: IO[bytes] | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = path.open("wb")
+            self._fh = open_output(path)
 
     def write(self, reject: Reject) -> None:
         self.count += 1

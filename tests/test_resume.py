@@ -1,0 +1,130 @@
+"""Crash-safe resume: SIGKILL a real `textcl stream` at random points, resume each time,
+and end with exactly the outputs of an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from textcl.checkpoint import CheckpointError
+from textcl.config import PipelineConfig
+from textcl.paths import sample_stream_path
+from textcl.pipeline import Pipeline
+
+CLI = [sys.executable, "-c", "from textcl.cli import app; app()"]
+ARGS = ["stream", str(sample_stream_path()), "-q", "--window", "2000", "--batch-size", "250"]
+# checkpoints at every window end and after every second micro-batch inside a window
+PIPELINE = "[output]\ncheckpoint_batches = 2\ncheckpoint_seconds = 0\n"
+TOTALS = ("read", "processed", "rejected", "tweets", "batches", "windows", "late", "tokens")
+
+
+def start(out: Path, resume: bool) -> subprocess.Popen:
+    pipeline = out.parent / f"{out.name}.toml"
+    pipeline.write_text(PIPELINE)
+    args = [*CLI, *ARGS, "-p", str(pipeline), "-o", str(out),
+            *(["--resume"] if resume else [])]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text().splitlines()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("whole")
+    proc = start(out, resume=False)
+    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    return out
+
+
+def test_killed_and_resumed_runs_end_with_the_uninterrupted_outputs(
+    reference: Path, tmp_path: Path
+) -> None:
+    rng = random.Random(11)
+    out = tmp_path / "killed"
+    kills = 0
+    for attempt in range(12):
+        proc = start(out, resume=(out / "checkpoint").exists())
+        if attempt < 8:
+            time.sleep(rng.uniform(1.0, 4.0))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                kills += 1
+                continue
+        assert proc.wait(timeout=300) == 0, proc.stderr.read()
+        break
+    assert kills >= 2, "the run always finished before it could be killed"
+    whole = json.loads((reference / "summary.json").read_text())
+    resumed = json.loads((out / "summary.json").read_text())
+    assert {k: resumed[k] for k in TOTALS} == {k: whole[k] for k in TOTALS}
+    assert resumed["rejected_by_reason"] == whole["rejected_by_reason"]
+    for name in ("windows.jsonl", "keywords.jsonl", "rejects.jsonl", "alarms.jsonl",
+                 "snapshots/index.jsonl"):
+        assert lines(out / name) == lines(reference / name), name
+    a, b = np.load(reference / "word2vec.npz"), np.load(out / "word2vec.npz")
+    assert sorted(a.files) == sorted(b.files)
+    for key in a.files:
+        assert np.array_equal(a[key], b[key]), key
+
+
+def test_resume_refuses_another_source_or_a_missing_checkpoint(
+    reference: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"id": "1", "text": "hello", "created_at": "2026-03-01T00:00:00Z"}\n')
+    with pytest.raises(CheckpointError, match="resume with the same source"):
+        Pipeline(PipelineConfig()).run(other, reference, resume=True)
+    with pytest.raises(CheckpointError, match="not a textcl checkpoint"):
+        Pipeline(PipelineConfig()).run(other, tmp_path / "fresh", resume=True)
+
+
+class Crash:
+    """A consumer that dies (like a killed process) at one micro-batch, once."""
+
+    name = "crash"
+
+    def __init__(self, at_batch: int | None) -> None:
+        self.at_batch = at_batch
+
+    def update(self, batch) -> None:
+        if batch.index == self.at_batch:
+            raise KeyboardInterrupt
+
+    def end_window(self, window) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+def test_a_crash_inside_a_window_resumes_from_the_last_batch_checkpoint(tmp_path: Path) -> None:
+    from textcl.config import config_from_dict
+
+    data = {"window": {"every": "2000", "batch_size": 250},
+            "output": {"checkpoint_batches": 1, "checkpoint_seconds": 0},
+            "keywords": {"enabled": False}, "drift": {"enabled": False}}
+    config = config_from_dict(data, "test")
+    whole = Pipeline(config).add(Crash(None)).run(sample_stream_path(), tmp_path / "a")
+    out = tmp_path / "b"
+    with pytest.raises(KeyboardInterrupt):
+        Pipeline(config).add(Crash(13)).run(sample_stream_path(), out)  # mid-window 6
+    saved = json.loads((out / "checkpoint" / "state.json").read_text())
+    assert saved["windower"]["_count"] > 0  # taken inside an open window
+    resumed = Pipeline(config).add(Crash(None)).run(sample_stream_path(), out, resume=True)
+    assert {k: resumed[k] for k in TOTALS} == {k: whole[k] for k in TOTALS}
+    assert lines(out / "windows.jsonl") == lines(tmp_path / "a" / "windows.jsonl")
+    a, b = np.load(tmp_path / "a" / "word2vec.npz"), np.load(out / "word2vec.npz")
+    assert all(np.array_equal(a[k], b[k]) for k in a.files)
