@@ -200,3 +200,78 @@ def test_follow_refuses_gzip_and_stdin(tmp_path: Path) -> None:
         TweetReader(packed, follow=True)
     with pytest.raises(FileNotFoundError, match="--follow needs an existing plain file"):
         TweetReader("-", follow=True)
+
+
+# -- the filtered stream ------------------------------------------------------------------
+class FakeStream:
+    """Rules endpoints plus a stream that sends scripted lines, then closes."""
+
+    def __init__(self, connections: list[list[bytes]], rules: list[dict]) -> None:
+        self.connections = list(connections)
+        self.rules = list(rules)
+        self.posted: list[dict] = []
+        self.auth: set[str | None] = set()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _send(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                fake.auth.add(self.headers.get("Authorization"))
+                path = urlparse(self.path).path
+                if path.endswith("/stream/rules"):
+                    self._send(200, json.dumps({"data": fake.rules,
+                                                "meta": {"sent": "now"}}).encode())
+                    return
+                lines = fake.connections.pop(0) if fake.connections else []
+                self.send_response(200)
+                self.end_headers()
+                for line in lines:
+                    self.wfile.write(line + b"\r\n")
+                    self.wfile.flush()
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.posted.append(body)
+                self._send(200, json.dumps({"meta": {"sent": "now"}}).encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_filtered_stream_sets_rules_survives_reconnects_and_rejects_bad_lines(
+    token: str,
+) -> None:
+    from textcl.stream.xapi import XStreamReader
+
+    def line(i: int) -> bytes:
+        return json.dumps({"data": tweet(i), "matching_rules": [{"id": "9"}]}).encode()
+
+    server = FakeStream(
+        connections=[[line(1), b"", line(2), b"{broken"], [line(3)]],
+        rules=[{"id": "1", "value": "old rule"}, {"id": "2", "value": "flood"}],
+    )
+    try:
+        reader = XStreamReader(["flood", "#levee"], max_tweets=3, api_base=server.base)
+        items = list(reader)
+    finally:
+        server.close()
+    tweets = [i for i in items if not isinstance(i, Reject)]
+    rejects = [i for i in items if isinstance(i, Reject)]
+    assert [int(t.id) % 100 for t in tweets] == [1, 2, 3]  # the third after a reconnect
+    assert len(rejects) == 1 and rejects[0].reason.startswith("malformed JSON")
+    assert {"delete": {"ids": ["1"]}} in server.posted
+    assert {"add": [{"value": "#levee"}]} in server.posted
+    assert server.auth == {f"Bearer {SECRET}"}

@@ -80,11 +80,20 @@ def stream(
         str,
         typer.Option(
             "--source",
-            help="'file' (the SOURCE argument) or 'x-api': poll X API v2 recent search for "
-            "--query with the bearer token from $TEXTCL_X_BEARER_TOKEN.",
+            help="'file' (the SOURCE argument), 'x-api' (poll X API v2 recent search for "
+            "--query) or 'x-stream' (the v2 filtered stream with --rule); the bearer token "
+            "is read from $TEXTCL_X_BEARER_TOKEN.",
         ),
     ] = "file",
     query: Annotated[str, typer.Option("--query", help="With --source x-api: the query.")] = "",
+    rules: Annotated[
+        list[str] | None,
+        typer.Option("--rule", help="With x-stream: a filtered-stream rule (repeatable); "
+                     "the account's rules are set to exactly these."),
+    ] = None,
+    max_tweets: Annotated[
+        int | None, typer.Option("--max-tweets", help="With x-stream: stop after N tweets.")
+    ] = None,
     max_polls: Annotated[
         int | None, typer.Option("--max-polls", help="With x-api: stop after N polls.")
     ] = None,
@@ -93,7 +102,7 @@ def stream(
     ] = 60.0,
     api_base: Annotated[
         str | None,
-        typer.Option("--x-api-base", help="With x-api: send requests to this base URL "
+        typer.Option("--x-api-base", help="With x-api/x-stream: send requests to this base URL "
                      "(a proxy or a test server) instead of the X API host."),
     ] = None,
     resume: Annotated[
@@ -122,8 +131,12 @@ def stream(
             from textcl.stream.xapi import XApiReader
 
             src = XApiReader(query, poll_interval, max_polls, api_base=api_base, stop=stop)
+        elif live == "x-stream":
+            from textcl.stream.xapi import XStreamReader
+
+            src = XStreamReader(rules or [], max_tweets, api_base=api_base, stop=stop)
         elif live != "file":
-            raise ValueError(f"--source {live!r}: use 'file' or 'x-api'")
+            raise ValueError(f"--source {live!r}: use 'file', 'x-api' or 'x-stream'")
         elif follow:
             src = TweetReader(src, config.source.format, config.source.csv.column_map(),
                               config.source.max_record_bytes, follow=True,

@@ -212,3 +212,124 @@ def _describe(exc: Exception) -> str:
     if status is not None:
         return f"HTTP {status} {getattr(response, 'reason', '')}".strip()
     return type(exc).__name__
+
+
+class XStreamReader:
+    """Reader of the X API v2 filtered stream (``GET /2/tweets/search/stream``).
+
+    The stream's rules are set to ``rules`` first (rules of the account that are not in
+    the list are deleted, missing ones added). tweepy's ``StreamingClient`` keeps the
+    connection, reconnecting with its backoff after disconnects and HTTP errors; each line
+    it receives is parsed here, and a line that is not a tweet goes to the rejects. The
+    reader stops after ``max_tweets`` tweets, or when ``stop`` is set. The bearer token
+    comes from ``$TEXTCL_X_BEARER_TOKEN`` only, as for :class:`XApiReader`.
+    """
+
+    format = "x-stream"
+
+    def __init__(self, rules: list[str], max_tweets: int | None = None,
+                 api_base: str | None = None, stop: threading.Event | None = None) -> None:
+        import queue
+
+        import tweepy
+
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        if not token:
+            raise ValueError(
+                f"the X API source needs a bearer token in the environment variable "
+                f"{TOKEN_ENV} (it is never read from files or options)"
+            )
+        if not rules or not all(r.strip() for r in rules):
+            raise ValueError("the filtered stream needs at least one non-empty --rule")
+        self.rules = list(rules)
+        self.source = "x-stream:" + " | ".join(self.rules)
+        self.max_tweets = max_tweets
+        self.stop = stop or threading.Event()
+        self.lines = 0
+        self.http_errors: list[int] = []
+        self._queue: queue.Queue[bytes | None] = queue.Queue()
+        reader = self
+
+        class _Client(tweepy.StreamingClient):
+            def on_data(self, raw_data: bytes) -> None:
+                reader._queue.put(raw_data)
+
+            def on_request_error(self, status_code: int) -> None:
+                reader.http_errors.append(status_code)
+
+            def on_disconnect(self) -> None:
+                reader._queue.put(None)
+
+        self._client = _Client(token, wait_on_rate_limit=True, return_type=dict)
+        if api_base:
+            self._client.session.mount(API_HOST, _Redirect(api_base))
+        redact = _Redact(token)
+        for name in ("tweepy", "tweepy.client", "tweepy.streaming"):
+            logging.getLogger(name).addFilter(redact)
+
+    def __repr__(self) -> str:
+        return f"XStreamReader(rules={self.rules!r})"
+
+    def progress(self) -> tuple[int, int | None]:
+        """(lines received, max tweets or None)."""
+        return self.lines, self.max_tweets
+
+    def sync_rules(self) -> None:
+        """Make the account's stream rules exactly ``self.rules``."""
+        from tweepy import StreamRule
+
+        current = self._client.get_rules().get("data") or []
+        stale = [r["id"] for r in current if r.get("value") not in self.rules]
+        if stale:
+            self._client.delete_rules(stale)
+        have = {r.get("value") for r in current}
+        missing = [StreamRule(value) for value in self.rules if value not in have]
+        if missing:
+            self._client.add_rules(missing)
+
+    def __iter__(self) -> Iterator[Tweet | Reject]:
+        import queue
+
+        self.sync_rules()
+        thread = self._client.filter(threaded=True, tweet_fields=TWEET_FIELDS,
+                                     expansions=["author_id"])
+        tweets = 0
+        try:
+            while not self.stop.is_set():
+                if self.max_tweets is not None and tweets >= self.max_tweets:
+                    break
+                try:
+                    raw = self._queue.get(timeout=0.2)
+                except queue.Empty:
+                    if not thread.is_alive():
+                        break
+                    continue
+                if raw is None:
+                    if not thread.is_alive():
+                        break
+                    continue
+                self.lines += 1
+                item = self._parse(raw)
+                tweets += isinstance(item, Tweet)
+                yield item
+        finally:
+            self._client.disconnect()
+            thread.join(timeout=30)
+
+    def _parse(self, raw: bytes) -> Tweet | Reject:
+        import json
+
+        text = raw.decode("utf-8", errors="replace")
+        try:
+            payload = json.loads(text)
+            data = payload.get("data") if isinstance(payload, dict) else None
+            if not isinstance(data, dict):
+                errors = payload.get("errors") if isinstance(payload, dict) else None
+                reason = f"stream message without a tweet: {errors}" if errors else (
+                    "stream message without a tweet")
+                return Reject(self.source, self.lines, reason, text[:200])
+            return tweet_from_payload(data, Origin(self.source, self.lines))
+        except ValueError as exc:  # JSONDecodeError and RecordError
+            reason = "malformed JSON" if not isinstance(exc, RecordError) else str(exc)
+            return Reject(self.source, self.lines, f"{reason} (stream line {self.lines})",
+                          text[:200])
