@@ -45,6 +45,23 @@ class _Redact(logging.Filter):
         return True
 
 
+def bearer_token() -> str:
+    """The X API bearer token from ``$TEXTCL_X_BEARER_TOKEN`` (the only place it is read)."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise ValueError(
+            f"the X API source needs a bearer token in the environment variable "
+            f"{TOKEN_ENV} (it is never read from files or options)"
+        )
+    return token
+
+
+def _redact_logs(token: str) -> None:
+    redact = _Redact(token)
+    for name in ("tweepy", "tweepy.client", "tweepy.streaming"):
+        logging.getLogger(name).addFilter(redact)
+
+
 class _Redirect(HTTPAdapter):
     """Send requests for the X API host to another base URL (a proxy or a test server)."""
 
@@ -82,12 +99,7 @@ class XApiReader:
     ) -> None:
         import tweepy
 
-        token = os.environ.get(TOKEN_ENV, "").strip()
-        if not token:
-            raise ValueError(
-                f"the X API source needs a bearer token in the environment variable "
-                f"{TOKEN_ENV} (it is never read from files or options)"
-            )
+        token = bearer_token()
         if not query.strip():
             raise ValueError("--query must not be empty for the X API source")
         if not 10 <= max_results <= 100:
@@ -113,9 +125,7 @@ class XApiReader:
         )
         if api_base:
             self._client.session.mount(API_HOST, _Redirect(api_base))
-        redact = _Redact(token)
-        for name in ("tweepy", "tweepy.client"):
-            logging.getLogger(name).addFilter(redact)
+        _redact_logs(token)
 
     def __repr__(self) -> str:
         return f"XApiReader(query={self.query!r}, polls={self.polls})"
@@ -233,12 +243,7 @@ class XStreamReader:
 
         import tweepy
 
-        token = os.environ.get(TOKEN_ENV, "").strip()
-        if not token:
-            raise ValueError(
-                f"the X API source needs a bearer token in the environment variable "
-                f"{TOKEN_ENV} (it is never read from files or options)"
-            )
+        token = bearer_token()
         if not rules or not all(r.strip() for r in rules):
             raise ValueError("the filtered stream needs at least one non-empty --rule")
         self.rules = list(rules)
@@ -263,9 +268,7 @@ class XStreamReader:
         self._client = _Client(token, wait_on_rate_limit=True, return_type=dict)
         if api_base:
             self._client.session.mount(API_HOST, _Redirect(api_base))
-        redact = _Redact(token)
-        for name in ("tweepy", "tweepy.client", "tweepy.streaming"):
-            logging.getLogger(name).addFilter(redact)
+        _redact_logs(token)
 
     def __repr__(self) -> str:
         return f"XStreamReader(rules={self.rules!r})"
