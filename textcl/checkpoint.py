@@ -117,22 +117,33 @@ def save_checkpoint(folder: str | Path, state: dict[str, Any]) -> Path:
     return folder
 
 
+def read_format_json(
+    path: Path, fmt: str, error: type[Exception] = ValueError, missing: str | None = None
+) -> dict[str, Any]:
+    """A JSON object textcl wrote with ``"format": fmt``; anything else raises ``error``
+    (``missing`` is the message when the file does not exist)."""
+    if not path.exists():
+        raise error(missing or f"{path}: not found")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: not valid JSON ({exc})") from None
+    found = data.get("format") if isinstance(data, dict) else None
+    if found != fmt:
+        raise error(f"{path}: format {found!r}; this textcl reads {fmt!r}")
+    return data
+
+
 def load_checkpoint(folder: str | Path) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`, after checking its integrity."""
     folder = Path(folder)
     manifest_path = folder / "manifest.json"
-    if not manifest_path.exists():
-        old = folder.with_name(folder.name + ".old")
-        hint = f" (an older one is at {old})" if old.exists() else ""
-        raise CheckpointError(f"{folder}: no manifest.json, so not a textcl checkpoint{hint}; "
-                              "start without --resume")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise CheckpointError(f"{manifest_path}: not valid JSON ({exc})") from None
-    if manifest.get("format") != FORMAT:
-        raise CheckpointError(f"{manifest_path}: format {manifest.get('format')!r}; this "
-                              f"textcl reads {FORMAT!r}")
+    old = folder.with_name(folder.name + ".old")
+    hint = f" (an older one is at {old})" if old.exists() else ""
+    manifest = read_format_json(
+        manifest_path, FORMAT, CheckpointError,
+        f"{folder}: no manifest.json, so not a textcl checkpoint{hint}; start without --resume",
+    )
     if manifest.get("textcl") != _version():
         raise CheckpointError(f"{manifest_path}: written by textcl {manifest.get('textcl')}, "
                               f"this is {_version()}; resume with that version or start over")

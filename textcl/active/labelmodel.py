@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from textcl.checkpoint import read_format_json
 from textcl.cl import ContinualTrainer, FitReport, Replay, ReservoirBuffer, TrainConfig
 from textcl.heads import IncrementalClassifier
 
@@ -128,17 +129,11 @@ class LabelModel:
         from safetensors.torch import load_file
 
         folder = Path(folder)
-        meta_path = folder / "meta.json"
-        if not meta_path.exists():
-            raise LabelModelError(f"{folder}: no meta.json; not a textcl label model "
-                                  "(create one with `textcl label LABELS --model DIR`)")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise LabelModelError(f"{meta_path}: not valid JSON ({exc})") from None
-        if meta.get("format") != FORMAT:
-            raise LabelModelError(f"{meta_path}: format {meta.get('format')!r}, this textcl "
-                                  f"reads {FORMAT!r}")
+        meta = read_format_json(
+            folder / "meta.json", FORMAT, LabelModelError,
+            f"{folder}: no meta.json; not a textcl label model "
+            "(create one with `textcl label LABELS --model DIR`)",
+        )
         model = cls(meta["n_features"], meta["memory"], meta["epochs"], meta["lr"], meta["seed"])
         try:
             tensors = load_file(str(folder / "head.safetensors"))

@@ -41,6 +41,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from textcl.checkpoint import read_format_json
 from textcl.cl.adapter import Adapter
 from textcl.cl.regime import TrainConfig
 from textcl.cl.rows import Inputs, n_rows, take, to_device
@@ -619,12 +620,7 @@ class ContinualTransformer:
             raise FileNotFoundError(
                 f"{folder} is not a textcl transformer checkpoint (no {META_NAME})"
             )
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ValueError(f"{meta_path} is not valid JSON: {err}") from err
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ValueError(f"{meta_path} does not describe a {FORMAT} checkpoint")
+        meta = read_format_json(meta_path, FORMAT)
         if meta.get("format_version") != FORMAT_VERSION:
             raise ValueError(
                 f"{meta_path} has format version {meta.get('format_version')!r}; this textcl "
