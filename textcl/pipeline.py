@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -19,7 +20,7 @@ from textcl.consumers import WindowStats
 from textcl.consumers.registry import build_consumers
 from textcl.keywords.alarms import DriftAlarms
 from textcl.outputs import resuming
-from textcl.resume import load_pipeline, restore_windower, restore_windows, save_pipeline
+from textcl.resume import load_pipeline, restore_windows, save_pipeline
 from textcl.stream.dedup import Deduplicator
 from textcl.stream.oov import OovRate
 from textcl.stream.readers import TweetReader
@@ -115,7 +116,7 @@ class Pipeline:
         self._out = out
         self._cut_requested = False
         self._consumed: int | None = None
-        self._checkpoint: Callable[[int], None] | None = None
+        self._checkpoint: Callable[[int, bool], None] | None = None
         self.window_cuts: list[dict[str, Any]] = []
         self.windows = []
         self._boundary = (
@@ -146,16 +147,20 @@ class Pipeline:
         skip = 0
         if saved is not None:
             skip = self._restore(saved, windower, rejects, consumers)
-        self._checkpoint = (
-            None
-            if checkpoint_dir is None
-            else lambda consumed, closed=True: save_pipeline(
-                checkpoint_dir, source=str(reader.source), consumed=consumed, stats=stats,
+        def write_checkpoint(consumed: int, closed: bool) -> None:
+            # a window closed by a tweet is saved without that tweet (read again on resume)
+            extra = stats.read - consumed
+            save_pipeline(
+                checkpoint_dir, source=str(reader.source), consumed=consumed,
+                stats=dataclasses.replace(stats, read=consumed,
+                                          processed=stats.processed - extra),
                 first=self._first, last=self._last, windows=self.windows,
                 window_cuts=self.window_cuts, windower=windower, rejects=rejects,
                 consumers=consumers, closed=closed,
             )
-        )
+            self._last_checkpoint = (stats.batches, time.monotonic())
+
+        self._checkpoint = write_checkpoint if checkpoint_dir is not None else None
         self._last_checkpoint = (stats.batches, time.monotonic())
         started = time.perf_counter()
         try:
@@ -248,13 +253,13 @@ class Pipeline:
                     consumer.end_window(window)
                 self._periodic_drift()
                 if self._checkpoint is not None and self._consumed is not None:
-                    self._save_checkpoint(self._consumed)
+                    self._checkpoint(self._consumed, True)
 
     def _batch_checkpoint(self, windower: Windower) -> None:
         """Every ``checkpoint_batches`` batches or ``checkpoint_seconds`` seconds, at a batch
         boundary inside a window (the last tweet read completed the batch)."""
         out = self.config.output
-        if self._checkpoint is None or windower._pending or not windower._count:
+        if self._checkpoint is None or not windower.between_batches:
             return
         batches, since = self._last_checkpoint
         due_batches = out.checkpoint_batches and self.stats.batches - batches >= (
@@ -262,21 +267,6 @@ class Pipeline:
         due_time = out.checkpoint_seconds and time.monotonic() - since >= out.checkpoint_seconds
         if due_batches or due_time:
             self._checkpoint(self.stats.read, False)
-            self._last_checkpoint = (self.stats.batches, time.monotonic())
-
-    def _save_checkpoint(self, consumed: int) -> None:
-        """Checkpoint as if only ``consumed`` records had been read (the record that closed
-        the window is counted again when the resumed run reads it)."""
-        stats = self.stats
-        extra = stats.read - consumed  # 0 or 1: the tweet that closed the window
-        stats.read -= extra
-        stats.processed -= extra
-        try:
-            self._checkpoint(consumed)
-            self._last_checkpoint = (stats.batches, time.monotonic())
-        finally:
-            stats.read += extra
-            stats.processed += extra
 
     def _restore(self, saved: dict[str, Any], windower: Windower, rejects: RejectsWriter,
                  consumers: list[Consumer]) -> int:
@@ -287,7 +277,7 @@ class Pipeline:
         self._last = datetime.fromisoformat(saved["last"]) if saved["last"] else None
         self.windows = restore_windows(saved["windows"])
         self.window_cuts = list(saved["window_cuts"])
-        restore_windower(windower, saved["windower"])
+        windower.load_state_dict(saved["windower"])
         rejects.count = saved["rejects"]["count"]
         rejects.by_reason.update(saved["rejects"]["by_reason"])
         states = saved["consumers"]

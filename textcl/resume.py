@@ -21,9 +21,6 @@ from textcl.outputs import flush_outputs
 from textcl.stream.window import Windower
 from textcl.types import Window
 
-WINDOWER_FIELDS = ("late", "_index", "_start", "_end", "_count", "_batches", "_first",
-                   "_last", "_cut", "_previous_end")
-
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
@@ -31,29 +28,6 @@ def _iso(value: datetime | None) -> str | None:
 
 def _time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
-
-
-def windower_state(windower: Windower, closed: bool) -> dict[str, Any]:
-    """The windower with no tweet pending: just after a window closed (``closed``) or just
-    after a micro-batch was handed out inside an open window."""
-    if windower._pending:
-        raise RuntimeError("a checkpoint needs a windower with no pending tweets")
-    state = {}
-    for name in WINDOWER_FIELDS:
-        value = getattr(windower, name)
-        state[name] = _iso(value) if isinstance(value, datetime) else value
-    if closed:
-        state["_cut"] = True  # the next tweet opens a new window without closing one
-    return state
-
-
-def restore_windower(windower: Windower, state: dict[str, Any]) -> None:
-    for name in WINDOWER_FIELDS:
-        value = state[name]
-        if name in ("_start", "_end", "_first", "_last", "_previous_end"):
-            value = _time(value)
-        setattr(windower, name, value)
-    windower._pending = []
 
 
 def save_pipeline(folder: Path, *, source: str, consumed: int, stats: Any, first: datetime | None,
@@ -70,7 +44,7 @@ def save_pipeline(folder: Path, *, source: str, consumed: int, stats: Any, first
         "last": _iso(last),
         "windows": [[w.index, _iso(w.start), _iso(w.end), w.tweets, w.batches] for w in windows],
         "window_cuts": window_cuts,
-        "windower": windower_state(windower, closed),
+        "windower": windower.state_dict(closed),
         "rejects": {"count": rejects.count, "by_reason": dict(rejects.by_reason)},
         "consumers": {c.name: c.state_dict() for c in consumers},
         "outputs": flush_outputs(),

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from textcl.types import Tweet, Window
 
@@ -60,6 +61,10 @@ class Windower:
     ``late``. Windows with no tweets are not emitted.
     """
 
+    # what state_dict saves (the pending tweets are not: it is only saved between batches)
+    _STATE = ("late", "_index", "_start", "_end", "_count", "_batches", "_first", "_last",
+              "_cut", "_previous_end")
+
     def __init__(self, batch_size: int = 1000, every: str | WindowSpec = "1d") -> None:
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -76,6 +81,33 @@ class Windower:
         self._last: datetime | None = None
         self._cut = False
         self._previous_end: datetime | None = None
+
+    @property
+    def between_batches(self) -> bool:
+        """True inside an open window right after a micro-batch was handed out."""
+        return not self._pending and self._count > 0
+
+    def state_dict(self, closed: bool) -> dict[str, Any]:
+        """JSON-able state with no tweet pending: just after a window closed (``closed``:
+        the next tweet opens a new window without closing one) or between micro-batches."""
+        if self._pending:
+            raise RuntimeError("the windower has pending tweets; save it between batches")
+        state = {}
+        for name in self._STATE:
+            value = getattr(self, name)
+            state[name] = value.isoformat() if isinstance(value, datetime) else value
+        if closed:
+            state["_cut"] = True
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output."""
+        for name in self._STATE:
+            value = state[name]
+            if isinstance(value, str):
+                value = datetime.fromisoformat(value)
+            setattr(self, name, value)
+        self._pending = []
 
     def push(self, tweet: Tweet) -> Iterator[BatchEvent | WindowEndEvent]:
         """Add one tweet; yield any batch or window-end events it triggers."""
