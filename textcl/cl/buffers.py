@@ -7,6 +7,7 @@ the herding buffer picks exemplars when a task ends, from the model's features.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -149,6 +150,7 @@ class ClassBalancedBuffer(Buffer):
         super().__init__(capacity, seed)
         self.rho = rho
         self.seen_per_class: dict[int, int] = {}
+        self._stored: Counter[int] = Counter()  # rows (labels) per class in memory
 
     def add(self, x: Inputs, y: Tensor, task: Hashable | None = None) -> None:
         for row in range(n_rows(x)):
@@ -159,10 +161,21 @@ class ClassBalancedBuffer(Buffer):
             if self.store.size < self.capacity:
                 self.store.put(self.store.size, x, y, row, task)
                 self.store.size += 1
+                self._stored.update(labels)
                 continue
             slot = self._victim(labels)
             if slot is not None:
+                self._stored.subtract(self._labels(self.store.y[slot]))
                 self.store.put(slot, x, y, row, task)
+                self._stored.update(labels)
+
+    def class_counts(self) -> dict[int, int]:
+        """Stored rows per class, kept up to date as rows come and go (no rescan)."""
+        return {c: n for c, n in sorted(self._stored.items()) if n}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self._stored = Counter(super().class_counts())
 
     @staticmethod
     def _labels(target: Tensor) -> list[int]:
