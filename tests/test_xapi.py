@@ -34,7 +34,21 @@ def page(tweets: list[dict], next_token: str | None = None) -> tuple[int, dict, 
     return 200, {}, json.dumps({"data": tweets, "meta": meta}).encode()
 
 
-class FakeX:
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 standing in for the X API host."""
+
+    def serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        handler.log_message = lambda *args: None  # type: ignore[method-assign]
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeX(LocalServer):
     """A scripted server: each request to /2/tweets/search/recent gets the next answer."""
 
     def __init__(self, script: list[tuple[int, dict, bytes]]) -> None:
@@ -56,16 +70,7 @@ class FakeX:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
 
 
 @pytest.fixture
@@ -203,7 +208,7 @@ def test_follow_refuses_gzip_and_stdin(tmp_path: Path) -> None:
 
 
 # -- the filtered stream ------------------------------------------------------------------
-class FakeStream:
+class FakeStream(LocalServer):
     """Rules endpoints plus a stream that sends scripted lines, then closes."""
 
     def __init__(self, connections: list[list[bytes]], rules: list[dict]) -> None:
@@ -239,16 +244,7 @@ class FakeStream:
                 fake.posted.append(body)
                 self._send(200, json.dumps({"meta": {"sent": "now"}}).encode())
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
 
 
 def test_filtered_stream_sets_rules_survives_reconnects_and_rejects_bad_lines(

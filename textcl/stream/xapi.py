@@ -56,10 +56,14 @@ def bearer_token() -> str:
     return token
 
 
-def _redact_logs(token: str) -> None:
+def _wire(client: Any, token: str, api_base: str | None) -> Any:
+    """Point a tweepy client at ``api_base`` (when given) and keep ``token`` out of its logs."""
+    if api_base:
+        client.session.mount(API_HOST, _Redirect(api_base))
     redact = _Redact(token)
     for name in ("tweepy", "tweepy.client", "tweepy.streaming"):
         logging.getLogger(name).addFilter(redact)
+    return client
 
 
 class _Redirect(HTTPAdapter):
@@ -120,12 +124,9 @@ class XApiReader:
         self.retries = 0
         self._recent: deque[str] = deque(maxlen=10_000)
         self._recent_set: set[str] = set()
-        self._client = tweepy.Client(
+        self._client = _wire(tweepy.Client(
             bearer_token=token, wait_on_rate_limit=True, return_type=requests.Response
-        )
-        if api_base:
-            self._client.session.mount(API_HOST, _Redirect(api_base))
-        _redact_logs(token)
+        ), token, api_base)
 
     def __repr__(self) -> str:
         return f"XApiReader(query={self.query!r}, polls={self.polls})"
@@ -265,10 +266,9 @@ class XStreamReader:
             def on_disconnect(self) -> None:
                 reader._queue.put(None)
 
-        self._client = _Client(token, wait_on_rate_limit=True, return_type=dict)
-        if api_base:
-            self._client.session.mount(API_HOST, _Redirect(api_base))
-        _redact_logs(token)
+        self._client = _wire(
+            _Client(token, wait_on_rate_limit=True, return_type=dict), token, api_base
+        )
 
     def __repr__(self) -> str:
         return f"XStreamReader(rules={self.rules!r})"
