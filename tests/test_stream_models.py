@@ -213,3 +213,32 @@ def test_word2vec_loss_reaches_the_drift_alarms_when_computed():
     assert len(history) == 20
     losses = [stats["w2v_loss"] for _, stats in history[1:]]
     assert all(loss > 0 for loss in losses)
+
+
+def _members_at(transitions: list[dict], end: str) -> set[str]:
+    members: set[str] = set()
+    for t in transitions:
+        if t["time"] <= end:
+            (members.add if t["action"] == "in" else members.discard)(t["term"])
+    return members
+
+
+def test_probes_and_drift_terms_follow_the_keyword_set_by_default(run_dir):
+    # the default pipeline names no probe or drift terms: they come from the stream
+    from textcl.keywords.history import leading_keywords
+
+    lines = (run_dir / "keywords.jsonl").read_text().splitlines()
+    transitions = [json.loads(x) for x in lines]
+    index = [
+        json.loads(x) for x in (run_dir / "snapshots" / "index.jsonl").read_text().splitlines()
+    ]
+    probed = 0
+    for record in index:
+        members = _members_at(transitions, record["end"])
+        assert set(record["neighbours"]) <= members, (record["window"], record["neighbours"])
+        probed += len(record["neighbours"])
+    assert probed >= 50
+    report = json.loads((run_dir / "drift" / "report.json").read_text())
+    leading = leading_keywords(run_dir / "keywords.jsonl", 10)
+    movers = [m["term"] for m in report["movers"] if m["term"] not in leading][:5]
+    assert len(leading) == 10 and list(report["terms"]) == leading + movers

@@ -260,3 +260,23 @@ def test_pickle_roundtrip() -> None:
     clone = pickle.loads(pickle.dumps(tok))
     assert clone.options == tok.options
     assert clone("#Fire") == ["fire"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RT @x: fire near the plant in Texas explosio…",
+        "fire near the plant in Texas explosio ...",
+        "fire near the plant in Texas explosio... http://t.co/abc",
+        "fire near the plant in Texas explosio… http://t.co/abc www.x.org",
+    ],
+)
+def test_word_cut_by_truncation_is_dropped(tok: TweetTokenizer, text: str) -> None:
+    tokens = tok(text)
+    assert "explosio" not in tokens and "texas" in tokens and "plant" in tokens
+
+
+def test_ellipsis_inside_a_tweet_and_keep_mode_leave_words_alone(tok: TweetTokenizer) -> None:
+    assert "wait" in tok("wait... the plant exploded")
+    keep = TweetTokenizer(TokenizerOptions(truncated="keep"))
+    assert "explosio" in keep("Texas explosio…")

@@ -20,7 +20,8 @@ def run(tmp_path_factory) -> Path:
     torch.set_num_threads(1)
     data = load_config(PROJECT_ROOT / "pipelines" / "transformer.toml").model_dump()
     data["transformer"] |= {"hidden_size": 32, "layers": 1, "vocab_size": 1500,
-                            "train_every": 3000, "term_texts": 80, "lr": 2e-3}
+                            "train_every": 3000, "term_texts": 80, "lr": 2e-3,
+                            "probe_terms": ["crash", "cloud", "virus"]}
     data["keywords"]["enabled"] = False
     out = tmp_path_factory.mktemp("stream")
     summary = Pipeline(config_from_dict(data, "test")).run(sample_stream_path(), out)

@@ -9,6 +9,7 @@ from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
+from textcl.keywords.background import DEFAULT_LANGUAGES, HASHTAG_SHARE
 from textcl.stream.csvfile import ColumnMap
 from textcl.stream.tokenize import TokenizerOptions
 from textcl.stream.window import WindowSpec
@@ -119,35 +120,42 @@ class Word2VecSection(_Section):
 
 
 class KeywordsSection(_Section):
-    """Top-N keyword set with in/out hysteresis (:class:`textcl.keywords.KeywordTracker`).
+    """Top-N keyword set with in/out logic (:class:`textcl.keywords.KeywordTracker`).
 
-    ``background`` lists plain-text files (one document per line) of ordinary text for
-    the distinctiveness score; empty: the stream's own decayed history is the reference.
-    ``use_word2vec`` lets terms whose word2vec neighbours overlap the set be pulled in.
+    ``background``: the reference for distinctiveness — ``"wordfreq"`` (embedded word
+    frequencies of ``languages``, no download), ``"history"`` (the stream's own decayed
+    history), or a list of plain-text files of ordinary tweets (one per line).
+    Every other key except ``enabled``, ``languages``, ``hashtag_share`` and ``alarms``
+    is a constructor argument of the tracker with the same default.
     """
 
     enabled: bool = True
     size: int = Field(default=50, gt=0)
-    burst: float = 1.0
-    distinct: float = 1.0
-    relevance: float = 0.5
-    enter: float = 10.0
-    leave: float = 1.0
+    background: Literal["wordfreq", "history"] | list[str] = "wordfreq"
+    languages: list[str] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES), min_length=1)
+    hashtag_share: float = Field(default=HASHTAG_SHARE, gt=0, le=1)
+    enter: float = 2.0
+    leave: float = 0.0
+    confidence: float = Field(default=1.645, ge=0)
+    ratio_cap: float = Field(default=7.0, gt=0)
+    min_count: int = Field(default=3, ge=1)
+    carry: float = Field(default=4.0, ge=0)
+    assoc: float = Field(default=0.3, gt=0, le=1)
     k: int = Field(default=1, gt=0)
     m: int = Field(default=1, gt=0)
     min_dwell: int = Field(default=1, ge=0)
+    priority_half_life: float = Field(default=14.0, gt=0)
     pinned: list[str] = Field(default_factory=list)
-    seeds: list[str] = Field(default_factory=list)
     half_life: float = Field(default=7.0, gt=0)
-    min_count: int = Field(default=3, ge=1)
     capacity: int = Field(default=100_000, gt=0)
-    background: list[str] = Field(default_factory=list)
-    use_word2vec: bool = True
+    sample_size: int = Field(default=20_000, gt=0)
     alarms: bool = True
 
     def tracker_kwargs(self) -> dict[str, Any]:
-        """Constructor arguments for KeywordTracker (background and neighbours excluded)."""
-        return self.model_dump(exclude={"enabled", "background", "use_word2vec", "alarms"})
+        """Constructor arguments for KeywordTracker (the background excluded)."""
+        return self.model_dump(
+            exclude={"enabled", "background", "languages", "hashtag_share", "alarms"}
+        )
 
 
 class TransformerSection(_Section):
@@ -159,7 +167,8 @@ class TransformerSection(_Section):
     ``train_every`` tweets (and at each window end). ``replay`` rows of memory and an
     ``ewc`` weight guard against forgetting (0 = off). ``grow_vocab`` adds frequent
     words and hashtags that the tokenizer splits, every window. At each window end the
-    contextual drift of ``probe_terms`` (default: the word2vec probe terms) against the
+    contextual drift of ``probe_terms`` (default: the word2vec probe terms, else the
+    keyword set's best terms, see :class:`DriftSection`) against the
     previous window is measured on up to ``term_texts`` tweets per term and window.
     """
 
@@ -189,10 +198,18 @@ class TransformerSection(_Section):
 
 class DriftSection(_Section):
     """Drift report over the word2vec snapshots, written to ``OUT/drift/`` at the end
-    (and rewritten every ``every`` windows when ``every > 0``)."""
+    (and rewritten every ``every`` windows when ``every > 0``).
+
+    With no ``terms`` (nor word2vec / transformer ``probe_terms``) the terms follow the
+    stream: the probes at each window end are the keyword set's ``auto_terms`` best
+    members, and the report covers the ``auto_terms`` keywords held longest plus the
+    ``auto_movers`` top movers.
+    """
 
     enabled: bool = True
     terms: list[str] = Field(default_factory=list)
+    auto_terms: int = Field(default=10, ge=0)
+    auto_movers: int = Field(default=5, ge=0)
     topn: int = Field(default=10, gt=0)
     movers: int = Field(default=20, ge=0)
     min_count: float = Field(default=5.0, ge=0)

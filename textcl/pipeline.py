@@ -347,10 +347,14 @@ def _close(consumers: list[Consumer], out: Path | None) -> None:
 def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
     """Drift report over the run's snapshots in ``out/drift``; returns a short summary."""
     from textcl.drift import load_snapshots, snapshot_drift, write_report
+    from textcl.keywords.history import leading_keywords
 
     snapshots = load_snapshots(out / "snapshots")
     cfg = config.drift
     terms = cfg.terms or config.word2vec.probe_terms
+    follow = not terms  # no terms given: the stream's own keywords and movers
+    if follow:
+        terms = leading_keywords(out / "keywords.jsonl", cfg.auto_terms)
     if len(snapshots) < 2:
         return {"report": None, "reason": "fewer than 2 snapshots"}
     result = snapshot_drift(
@@ -360,6 +364,7 @@ def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
         movers=cfg.movers,
         min_count=cfg.min_count,
         candidates=cfg.candidates,
+        mover_terms=cfg.auto_movers if follow else 0,
     )
     contextual = _contextual_drift(out / "transformer" / "drift.jsonl")
     if contextual:

@@ -53,13 +53,18 @@ class Batch:
 
 @dataclass(slots=True)
 class Window:
-    """A closed window of the stream: its index, time span and size."""
+    """A closed window of the stream: its index, time span and size.
+
+    ``skipped``: time windows without any tweet between the previous window and this one
+    (0 for count windows).
+    """
 
     index: int
     start: datetime
     end: datetime
     tweets: int
     batches: int
+    skipped: int = 0
 
 
 @runtime_checkable

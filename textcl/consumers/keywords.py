@@ -6,7 +6,8 @@ Writes, under ``out_dir``:
   (``{"time", "term", "action", "score", "reason"}``), flushed at each window end;
 * ``alarms.jsonl``: drift alarms (``{"time", "statistic", "detector", "value"}``), when
   ``alarms`` is given;
-* ``keywords_final.json`` at :meth:`close`: the final set (``term``, ``score``, ``since``).
+* ``keywords_final.json`` at :meth:`close`: the final set (``term``, ``score``, ``since``,
+  ``group``: the id of the term's event group).
 """
 
 from __future__ import annotations
@@ -24,18 +25,8 @@ from textcl.stream.timeparse import to_iso
 from textcl.types import Batch, Window
 
 SUMMARY_TERMS = 20
-
-
-def neighbours_from_model(model: Any, topn: int = 10) -> Callable[[str], list[str]]:
-    """A ``term -> neighbour words`` callable over a model with ``most_similar(term, topn)``
-    and ``term in model`` (e.g. :class:`~textcl.embed.word2vec.ContinualWord2Vec`)."""
-
-    def neighbours(term: str) -> list[str]:
-        if term not in model:
-            return []
-        return [w if isinstance(w, str) else w[0] for w in model.most_similar(term, topn)]
-
-    return neighbours
+SUMMARY_EVENTS = 5
+SUMMARY_EVENT_TERMS = 8
 
 
 class KeywordConsumer:
@@ -47,8 +38,6 @@ class KeywordConsumer:
         tracker: the tracker (a default one when ``None``).
         out_dir: folder for ``keywords.jsonl``, ``alarms.jsonl``, ``keywords_final.json``.
         alarms: drift alarms over the window statistics, or ``None``.
-        neighbours: ``term -> similar terms`` for relevance, set on the tracker (use
-            :func:`neighbours_from_model` to wrap a word2vec model).
     """
 
     name = "keywords"
@@ -58,11 +47,8 @@ class KeywordConsumer:
         tracker: KeywordTracker | None = None,
         out_dir: Path | None = None,
         alarms: DriftAlarms | None = None,
-        neighbours: Callable[[str], list[str]] | None = None,
     ) -> None:
         self.tracker = tracker if tracker is not None else KeywordTracker()
-        if neighbours is not None:
-            self.tracker.neighbours = neighbours
         self.alarms = alarms
         self.out_dir = out_dir
         self.transitions = 0
@@ -87,7 +73,7 @@ class KeywordConsumer:
         self.tracker.update(batch.tokens)
 
     def end_window(self, window: Window) -> list[dict[str, Any]]:
-        events = self.tracker.end_window(window.start, window.end)
+        events = self.tracker.end_window(window.start, window.end, window.skipped)
         self.transitions += len(events)
         if self._fh is not None:
             for event in events:
@@ -110,11 +96,19 @@ class KeywordConsumer:
         self._extra = {}
         return events
 
+    def top_terms(self, n: int) -> list[str]:
+        """The ``n`` best-scored members of the set now (probe terms that follow it)."""
+        return [row["term"] for row in self.tracker.current()[:n]]
+
     def summary(self) -> dict[str, Any]:
         current = self.tracker.current()
         return {
             "keywords": current[:SUMMARY_TERMS],
             "set_size": len(current),
+            "events": [
+                {"group": e["group"], "terms": e["terms"][:SUMMARY_EVENT_TERMS]}
+                for e in self.tracker.events()[:SUMMARY_EVENTS]
+            ],
             "transitions": self.transitions,
             "alarms": self.alarm_count,
         }

@@ -2,52 +2,72 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textcl.config import PipelineConfig
 from textcl.types import Consumer
+
+if TYPE_CHECKING:
+    from textcl.keywords.background import Background
 
 
 def build_consumers(config: PipelineConfig, out_dir: Path | None) -> list[Consumer]:
     """The consumers a pipeline file enables, writing under ``out_dir`` when given."""
     consumers: list[Consumer] = []
-    w2v = config.word2vec
+    kw, w2v, tf = config.keywords, config.word2vec, config.transformer
+    keywords = None
+    if kw.enabled:  # first: the other consumers may probe the window's keyword set
+        from textcl.consumers.keywords import KeywordConsumer
+        from textcl.keywords.alarms import DriftAlarms
+        from textcl.keywords.tracker import KeywordTracker
+
+        tracker = KeywordTracker(background=keyword_background(config), **kw.tracker_kwargs())
+        alarms = DriftAlarms() if kw.alarms else None
+        keywords = KeywordConsumer(tracker, out_dir, alarms)
+        consumers.append(keywords)
+    auto = config.drift.auto_terms
+    probe_source = (
+        (lambda: keywords.top_terms(auto)) if keywords is not None and auto > 0 else None
+    )
     if w2v.enabled:
         from textcl.consumers.word2vec import Word2VecConsumer
         from textcl.embed.word2vec import ContinualWord2Vec
 
         model = ContinualWord2Vec(**w2v.model_kwargs())
         snapshots = out_dir / "snapshots" if out_dir is not None and w2v.snapshots else None
-        w2v_consumer = Word2VecConsumer(model, snapshots, w2v.probe_terms)
+        probes = w2v.probe_terms or config.drift.terms
+        w2v_consumer = Word2VecConsumer(model, snapshots, probes, probe_source)
         consumers.append(w2v_consumer)
-    kw = config.keywords
-    if kw.enabled:
-        from textcl.consumers.keywords import KeywordConsumer, neighbours_from_model
-        from textcl.keywords import DriftAlarms, KeywordTracker
-        from textcl.keywords.background import background_counts
-        from textcl.stream.tokenize import TweetTokenizer
-
-        background = (
-            background_counts(kw.background, TweetTokenizer(config.tokenizer_options()))
-            if kw.background
-            else None
-        )
-        neighbours = neighbours_from_model(model) if w2v.enabled and kw.use_word2vec else None
-        tracker = KeywordTracker(background=background, **kw.tracker_kwargs())
-        alarms = DriftAlarms() if kw.alarms else None
-        keywords = KeywordConsumer(tracker, out_dir, alarms, neighbours)
-        if w2v.enabled and w2v.compute_loss:
+        if keywords is not None and w2v.compute_loss:
             keywords.window_statistics = lambda: (
-                {} if w2v_consumer.window_loss is None else {"w2v_loss": w2v_consumer.window_loss}
+                {} if (loss := w2v_consumer.pending_loss()) is None else {"w2v_loss": loss}
             )
-        consumers.append(keywords)
-    tf = config.transformer
     if tf.enabled:
-        consumers.append(_transformer_consumer(config, out_dir))
+        consumers.append(_transformer_consumer(config, out_dir, probe_source))
     return consumers
 
 
-def _transformer_consumer(config: PipelineConfig, out_dir: Path | None) -> Consumer:
+def keyword_background(config: PipelineConfig) -> Background | None:
+    """The ``[keywords] background`` of a pipeline: wordfreq, files, or None (history)."""
+    from textcl.keywords.background import corpus_background, wordfreq_background
+
+    kw = config.keywords
+    if kw.background == "history":
+        return None
+    if kw.background == "wordfreq":
+        return wordfreq_background(tuple(kw.languages), kw.hashtag_share)
+    from textcl.keywords.background import background_counts
+    from textcl.stream.tokenize import TweetTokenizer
+
+    counts = background_counts(kw.background, TweetTokenizer(config.tokenizer_options()))
+    return corpus_background(counts, kw.hashtag_share, name=", ".join(kw.background))
+
+
+def _transformer_consumer(
+    config: PipelineConfig, out_dir: Path | None, probe_source: Callable[[], list[str]] | None
+) -> Consumer:
     from textcl.cl import EWC, Replay, ReservoirBuffer
     from textcl.consumers.transformer import TransformerConsumer
     from textcl.transformer import ContinualTransformer
@@ -68,5 +88,5 @@ def _transformer_consumer(config: PipelineConfig, out_dir: Path | None) -> Consu
     terms = tf.probe_terms or config.word2vec.probe_terms or config.drift.terms
     return TransformerConsumer(
         model, out_dir, terms, tf.train_every, tf.term_texts, tf.grow_vocab,
-        tf.grow_min_count, tf.grow_max_new, tf.checkpoint,
+        tf.grow_min_count, tf.grow_max_new, tf.checkpoint, probe_source=probe_source,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import numpy as np
 
 from textcl.transformer import ContinualTransformer, contextual_drift
 from textcl.types import Batch, Window
+
+PREVIOUS_TERMS = 200  # most terms whose last window's texts are kept (following the stream)
 
 
 class TransformerConsumer:
@@ -20,7 +23,9 @@ class TransformerConsumer:
     Both windows' occurrences are embedded by the *current* model, so the drift measures a
     change of context, not the model's own training drift. One JSON line per window goes to
     ``OUT/transformer/drift.jsonl``; the model is checkpointed (safetensors) at every
-    window end when ``checkpoint`` is set.
+    window end when ``checkpoint`` is set. With no ``probe_terms``, ``probe_source``
+    (e.g. the keyword set's best terms) picks each window's terms at the previous
+    window's end; a term's drift is measured from its second probed window on.
     """
 
     name = "transformer"
@@ -28,10 +33,14 @@ class TransformerConsumer:
     def __init__(self, model: ContinualTransformer, out_dir: Path | None,
                  probe_terms: list[str], train_every: int = 2000, term_texts: int = 200,
                  grow_vocab: bool = True, grow_min_count: int = 20, grow_max_new: int = 50,
-                 checkpoint: bool = True) -> None:
+                 checkpoint: bool = True,
+                 probe_source: Callable[[], list[str]] | None = None) -> None:
         self.model = model
         self.out_dir = None if out_dir is None else Path(out_dir) / "transformer"
-        self.probe_terms = [t.lower() for t in probe_terms]
+        self.probe_source = None if probe_terms else probe_source
+        self.probe_terms: list[str] = []
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._set_probes(probe_terms)
         self.train_every = train_every
         self.term_texts = term_texts
         self.grow = grow_vocab
@@ -40,10 +49,7 @@ class TransformerConsumer:
         self.checkpoint = checkpoint
         self._pending: list[str] = []
         self._window_texts: list[str] = []
-        self._term_texts: dict[str, list[str]] = {t: [] for t in self.probe_terms}
         self._previous: dict[str, list[str]] = {}
-        self._patterns = {t: re.compile(rf"(?<!\w){re.escape(t)}(?!\w)", re.IGNORECASE)
-                          for t in self.probe_terms}
         self.losses: list[float] = []
         self.drift: list[dict[str, Any]] = []
         self.added_words: list[str] = []
@@ -83,6 +89,11 @@ class TransformerConsumer:
                 row["terms"][term] = self._term_drift(term, texts)
         # a term absent from this window keeps its last window with occurrences
         self._previous |= {t: v for t, v in self._term_texts.items() if v}
+        if self.probe_source is not None:
+            self._set_probes(self.probe_source())
+            for term in list(self._previous)[:-PREVIOUS_TERMS]:  # bounded memory
+                if term not in self._patterns:
+                    del self._previous[term]
         self._term_texts = {t: [] for t in self.probe_terms}
         self.drift.append(row)
         if self.out_dir is not None:
@@ -90,6 +101,14 @@ class TransformerConsumer:
                 handle.write(json.dumps(row) + "\n")
             if self.checkpoint and self.model.built:
                 self.model.save(self.out_dir / "model")
+
+    def _set_probes(self, terms: list[str]) -> None:
+        self.probe_terms = [t.lower() for t in terms]
+        self._patterns = {
+            t: self._patterns.get(t) or re.compile(rf"(?<!\w){re.escape(t)}(?!\w)", re.I)
+            for t in self.probe_terms
+        }
+        self._term_texts = {t: [] for t in self.probe_terms}
 
     def _term_drift(self, term: str, texts: list[str]) -> dict[str, Any]:
         before = self._previous.get(term, [])
@@ -104,8 +123,9 @@ class TransformerConsumer:
         return info
 
     def summary(self) -> dict[str, Any]:
+        terms = dict.fromkeys(t for r in self.drift for t in r["terms"]) or self.probe_terms
         series = {t: [r["terms"].get(t, {}).get("centroid_distance") for r in self.drift]
-                  for t in self.probe_terms}
+                  for t in terms}
         peaks = {t: max((v for v in s if v is not None), default=None)
                  for t, s in series.items()}
         return {"tweets_trained": self.trained, "rounds": len(self.losses),

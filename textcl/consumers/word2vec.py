@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,7 +19,8 @@ NEIGHBOURS = 10
 class Word2VecConsumer:
     """Feeds micro-batches to a :class:`ContinualWord2Vec`; at each window end writes
     ``snapshots/window-NNNNN.npz`` (a frozen KeyedVectors copy) and a line of
-    ``snapshots/index.jsonl`` (span, vocabulary, neighbours of the probe terms)."""
+    ``snapshots/index.jsonl`` (span, vocabulary, neighbours of the probe terms: the fixed
+    ``probe_terms``, else what ``probe_source`` returns then, e.g. the keyword set))."""
 
     name = "word2vec"
 
@@ -27,10 +29,12 @@ class Word2VecConsumer:
         model: ContinualWord2Vec,
         snapshot_dir: Path | None = None,
         probe_terms: list[str] | None = None,
+        probe_source: Callable[[], list[str]] | None = None,
     ) -> None:
         self.model = model
         self.snapshot_dir = snapshot_dir
         self.probe_terms = list(probe_terms or [])
+        self.probe_source = probe_source
         self.train_seconds = 0.0
         self.snapshots = 0
         self.window_loss: float | None = None  # mean loss per trained word, last window
@@ -48,17 +52,27 @@ class Word2VecConsumer:
             self._loss += stats["loss"]
             self._trained += stats["trained"]
 
+    def probes(self) -> list[str]:
+        """The terms probed now: the fixed probe terms, else the probe source's."""
+        if self.probe_terms or self.probe_source is None:
+            return self.probe_terms
+        return list(self.probe_source())
+
     def neighbours(self) -> dict[str, list[list[Any]]]:
         """Current top neighbours of each probe term that is in the vocabulary."""
         return {
             term: [[w, round(float(s), 4)] for w, s in self.model.most_similar(term, NEIGHBOURS)]
-            for term in self.probe_terms
+            for term in self.probes()
             if term in self.model
         }
 
+    def pending_loss(self) -> float | None:
+        """Mean training loss per word of the open window so far (``None`` untracked)."""
+        return self._loss / self._trained if self._trained else None
+
     def end_window(self, window: Window) -> None:
         if self._trained:
-            self.window_loss = self._loss / self._trained
+            self.window_loss = self.pending_loss()
         self._loss, self._trained = 0.0, 0
         if self.snapshot_dir is None:
             return

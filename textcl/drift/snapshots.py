@@ -104,8 +104,11 @@ def snapshot_drift(
     min_count: float = 5.0,
     align: bool | None = None,
     candidates: int = 2000,
+    mover_terms: int = 0,
 ) -> dict[str, Any]:
     """Neighbours and change of ``terms`` per snapshot, plus the top movers.
+
+    ``mover_terms``: also report the series of that many top movers (not in ``terms``).
 
     ``candidates`` bounds how many of the most frequent terms are ranked as movers.
 
@@ -127,6 +130,11 @@ def snapshot_drift(
     for i, kv in enumerate(snapshots):
         tag = getattr(kv, "tag", None)
         windows.append(dict(tag) if isinstance(tag, dict) else {"window": i})
+    ranked = mover_scores(spaces, topn=topn, min_count=min_count, candidates=candidates)
+    if mover_terms > 0:
+        chosen = set(terms)
+        extra = [r["term"] for r in ranked if r["term"] not in chosen][:mover_terms]
+        terms = [*terms, *extra]
     per_window_nb = [sp.neighbours(terms, topn) for sp in spaces]
 
     out_terms: dict[str, Any] = {}
@@ -179,7 +187,6 @@ def snapshot_drift(
                 row["jaccard_last"] = None
         out_terms[term] = {"present": first is not None, "windows": rows}
 
-    ranked = mover_scores(spaces, topn=topn, min_count=min_count, candidates=candidates)
     for r in ranked:
         r["split_window"] = windows[r.pop("split")].get("window")
     return {

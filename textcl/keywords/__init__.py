@@ -1,6 +1,28 @@
-"""Top-N keyword tracking with in/out hysteresis, and stream drift alarms."""
+"""Top-N keyword tracking with in/out logic and event groups, and stream drift alarms.
 
-from textcl.keywords.alarms import DriftAlarms
-from textcl.keywords.tracker import KeywordTracker
+Names are imported on first use, so ``import textcl.keywords.background`` does not pull
+in river (the alarms' detectors).
+"""
 
-__all__ = ["DriftAlarms", "KeywordTracker"]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "Background": "textcl.keywords.background",
+    "DriftAlarms": "textcl.keywords.alarms",
+    "EventGroups": "textcl.keywords.groups",
+    "KeywordTracker": "textcl.keywords.tracker",
+    "corpus_background": "textcl.keywords.background",
+    "leading_keywords": "textcl.keywords.history",
+    "wordfreq_background": "textcl.keywords.background",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'textcl.keywords' has no attribute {name!r}")

@@ -30,6 +30,7 @@ HashtagMode = Literal["keep", "strip", "drop"]
 NormalizeMode = Literal["normalize", "keep", "drop"]
 EmojiMode = Literal["keep", "drop"]
 PunctuationMode = Literal["drop", "keep"]
+TruncatedMode = Literal["drop", "keep"]
 
 URL_TOKEN = "http"
 MENTION_TOKEN = "@user"
@@ -53,6 +54,9 @@ class TokenizerOptions:
     * ``stopwords``: drop spaCy's English stop words (hashtags/mentions are kept).
     * ``min_length``: drop tokens (of any kind) shorter than this many code points.
     * ``unescape_html``: decode HTML entities (``"&amp;"`` -> ``"&"``).
+    * ``truncated``: ``drop`` the word cut off where a tweet was truncated: the last word
+      before a closing ``…`` or `` ...`` (or ``...`` followed only by links), as in
+      ``"RT @x: ... Texas explosio…"``; ``keep`` it.
     """
 
     lowercase: bool = True
@@ -66,6 +70,7 @@ class TokenizerOptions:
     stopwords: bool = False
     min_length: int = 1
     unescape_html: bool = True
+    truncated: TruncatedMode = "drop"
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
@@ -162,6 +167,12 @@ _EMOJI = f"{_KEYCAP}|{_PICTO}"
 # ("1000") are put back unchanged by the callback (they are rare).
 _SQUEEZE_WORD = r"(?P<c>\w)(?P=c)(?P=c)+"
 _SQUEEZE_ALL = r"(?P<c>[\w!-/:-@\[-`{-~])(?P=c)(?P=c)+"
+
+# The word cut off by a truncation at the end of a text ("explosio…", "#prayfo ...",
+# "explosio... http://t.co/x"), with any links after it.
+_TRUNCATED = re.compile(
+    r"\S+(?:\s?…|\s\.{3}|\.{3}(?=\s+https?://))(?=(?:\s+(?:https?://|www\.)\S*)*\s*$)"
+)
 
 _STOPWORDS: frozenset[str] | None = None
 
@@ -297,7 +308,11 @@ class TweetTokenizer:
         is_nfc = unicodedata.is_normalized
         nfc = unicodedata.normalize
 
+        truncated = _TRUNCATED.sub if o.truncated == "drop" else None
+
         def tokenize(text: str) -> list[str]:
+            if truncated is not None and ("…" in text or "..." in text):
+                text = truncated(" ", text)
             if unescape is not None and "&" in text:
                 text = unescape(text)
             if not text.isascii():

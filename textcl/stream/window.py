@@ -172,6 +172,10 @@ class Windower:
         start = self._start or self._first
         end = self._end or self._last
         assert start is not None and end is not None
+        skipped = 0
+        if self.spec.seconds is not None and self._previous_end is not None:
+            gap = (start - self._previous_end).total_seconds()
+            skipped = max(0, int(gap // self.spec.seconds))
         self._previous_end = self._end
         count, self._count = self._count, 0
-        yield WindowEndEvent(Window(self._index, start, end, count, self._batches))
+        yield WindowEndEvent(Window(self._index, start, end, count, self._batches, skipped))
