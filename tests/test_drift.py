@@ -222,3 +222,14 @@ def test_compare_report_renders(compared: dict, tmp_path: Path) -> None:
     data = json.loads(paths["json"].read_text())
     assert set(data) >= {"targets", "stability", "mode"}
     assert set(data["targets"][0]) >= {"term", "score", "neighbors_a", "neighbors_b"}
+
+
+def test_movers_never_rank_special_tokens_or_stop_words(snaps: list[KeyedVectors]) -> None:
+    from textcl.drift.measures import Space, mover_scores
+    from textcl.keywords.tracker import default_ignore
+
+    spaces = [Space(kv, 5.0) for kv in snaps[-4:]]
+    ranked = {r["term"] for r in mover_scores(spaces)}
+    unfiltered = {r["term"] for r in mover_scores(spaces, ignore=())}
+    assert ranked and not ranked & default_ignore()
+    assert {"@user", "the"} & unfiltered  # without the filter they would be ranked

@@ -365,6 +365,7 @@ def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
         min_count=cfg.min_count,
         candidates=cfg.candidates,
         mover_terms=cfg.auto_movers if follow else 0,
+        ignore=mover_ignore(config),
     )
     contextual = _contextual_drift(out / "transformer" / "drift.jsonl")
     if contextual:
@@ -374,6 +375,20 @@ def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
         "report": str(paths["html"]),
         "top_movers": [m["term"] for m in result["movers"][:10]],
     }
+
+
+def mover_ignore(config: PipelineConfig) -> frozenset[str]:
+    """Terms never ranked as movers: special tokens, English stop words, and with the
+    embedded background the common words of its languages (``de``, ``la``, ...)."""
+    from textcl.keywords.tracker import default_ignore
+
+    ignore = default_ignore()
+    if config.keywords.background == "wordfreq":
+        from textcl.keywords.background import wordfreq_background
+
+        kw = config.keywords
+        ignore |= wordfreq_background(tuple(kw.languages), kw.hashtag_share).common()
+    return ignore
 
 
 def _contextual_drift(path: Path) -> dict[str, list[dict[str, Any]]]:

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
 from gensim.models.keyedvectors import KeyedVectors
@@ -128,7 +128,11 @@ def local_neighbourhood_change(
 
 
 def mover_scores(
-    spaces: Sequence[Space], topn: int = 10, min_count: float = 5.0, candidates: int = 2000
+    spaces: Sequence[Space],
+    topn: int = 10,
+    min_count: float = 5.0,
+    candidates: int = 2000,
+    ignore: Collection[str] | None = None,
 ) -> list[dict]:
     """Rank frequent terms of a snapshot series by a robust, split-based change score.
 
@@ -147,13 +151,18 @@ def mover_scores(
     consecutive overlap) and one-off jitter score low. A term is eligible when its count
     is >= ``min_count`` in the last snapshot; split windows need the count there too.
     Only the ``candidates`` most frequent eligible terms are ranked, which bounds the cost
-    on large vocabularies.
+    on large vocabularies. ``ignore`` terms are never ranked (default: special tokens such
+    as ``@user`` / ``http`` and English stop words, whose neighbourhoods say nothing).
     """
     n = len(spaces)
     if n < 2:
         return []
+    if ignore is None:
+        from textcl.keywords.tracker import default_ignore
+
+        ignore = default_ignore()
     last = spaces[-1]
-    terms = [w for w in last.keys if last.count(w) >= min_count]
+    terms = [w for w in last.keys if last.count(w) >= min_count and w not in ignore]
     if len(terms) > candidates:
         terms = sorted(terms, key=lambda w: (-last.count(w), w))[:candidates]
     nbs = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -105,10 +106,12 @@ def snapshot_drift(
     align: bool | None = None,
     candidates: int = 2000,
     mover_terms: int = 0,
+    ignore: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Neighbours and change of ``terms`` per snapshot, plus the top movers.
 
     ``mover_terms``: also report the series of that many top movers (not in ``terms``).
+    ``ignore``: terms never ranked as movers (see :func:`mover_scores`).
 
     ``candidates`` bounds how many of the most frequent terms are ranked as movers.
 
@@ -130,7 +133,9 @@ def snapshot_drift(
     for i, kv in enumerate(snapshots):
         tag = getattr(kv, "tag", None)
         windows.append(dict(tag) if isinstance(tag, dict) else {"window": i})
-    ranked = mover_scores(spaces, topn=topn, min_count=min_count, candidates=candidates)
+    ranked = mover_scores(
+        spaces, topn=topn, min_count=min_count, candidates=candidates, ignore=ignore
+    )
     if mover_terms > 0:
         chosen = set(terms)
         extra = [r["term"] for r in ranked if r["term"] not in chosen][:mover_terms]

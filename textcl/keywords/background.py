@@ -41,6 +41,9 @@ DEFAULT_LANGUAGES = ("en", "es", "pt", "fr", "de", "it", "nl", "id", "fil", "tr"
 HASHTAG_SHARE = 0.05
 
 
+COMMON_RATE = 3e-4  # ~ the 500 most frequent words of a language
+
+
 class Background:
     """Per-term reference rates (share of all tokens) of ordinary text.
 
@@ -76,6 +79,11 @@ class Background:
             else:
                 r = 0.0
         return r if r > self.floor else self.floor
+
+    def common(self, min_rate: float = COMMON_RATE) -> frozenset[str]:
+        """Terms at least ``min_rate`` of ordinary text: the function words of its languages
+        (``de``, ``la``, ``the``), whose neighbourhoods say nothing about an event."""
+        return frozenset(t for t, r in self.rates.items() if r >= min_rate)
 
     def __contains__(self, term: str) -> bool:
         return term in self.rates
