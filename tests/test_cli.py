@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from textcl.cli import app
@@ -124,3 +125,15 @@ def test_console_script_runs_with_progress(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "read" in proc.stdout and "tweets/s" in proc.stdout
     assert (tmp_path / "summary.json").exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"not json\n{broken\n"])
+def test_a_run_of_zero_tweets_ends_cleanly_with_its_summary(tmp_path, content: bytes) -> None:
+    source = tmp_path / "empty.jsonl"
+    source.write_bytes(content)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["stream", str(source), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["tweets"] == 0 and summary["read"] == summary["rejected"]
+    assert summary["drift"]["report"] is None

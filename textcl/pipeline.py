@@ -349,6 +349,8 @@ def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
     from textcl.drift import load_snapshots, snapshot_drift, write_report
     from textcl.keywords.history import leading_keywords
 
+    if len(list((out / "snapshots").glob("*.npz"))) < 2:  # e.g. a run of zero tweets
+        return {"report": None, "reason": "fewer than 2 snapshots"}
     snapshots = load_snapshots(out / "snapshots")
     cfg = config.drift
     terms = cfg.terms or config.word2vec.probe_terms
