@@ -1,11 +1,12 @@
 """A top-N keyword set over a token stream: terms of the events going on now.
 
 Counting
-    ``update`` counts **raw token occurrences** of a micro-batch into the open window's
-    counter (one C-level ``Counter.update``) and attaches the tweets that hold current
-    members to their event groups (:class:`~textcl.keywords.groups.EventGroups`). The
-    window counter is bounded (``capacity`` distinct terms; the lowest counts are pruned,
-    their occurrences kept in the window's total).
+    ``update`` counts the **raw token occurrences** of a micro-batch into the open
+    window's counter (one C-level ``Counter.update``), and each term once per distinct
+    tweet (a retweet or copy counts once), offering each distinct tweet to the window's
+    uniform sample (:class:`~textcl.keywords.groups.TweetSample`) that groups members
+    into events at the window end. The window counter is bounded (``capacity`` distinct
+    terms; the lowest counts are pruned, their occurrences kept in the window's total).
 
 Evidence
     A term's evidence is its count carried over windows with a half-life of ``carry``
