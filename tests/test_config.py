@@ -76,3 +76,20 @@ def test_tokenizer_value_checked_by_the_tokenizer_names_the_file(tmp_path):
     path = write(tmp_path, "[tokenizer]\nmin_length = -1\n")
     with pytest.raises(ConfigError, match=r"p\.toml: \[tokenizer\] invalid value -1 for option"):
         load_config(path)
+
+
+def test_rate_floor_above_the_rate_names_the_section(tmp_path):
+    path = write(tmp_path, "[word2vec]\nalpha = 0.01\nmin_alpha = 0.02\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert str(path) in msg and "[word2vec] min_alpha = 0.02" in msg and "alpha (0.01)" in msg
+
+
+def test_drift_compare_section_is_read(tmp_path):
+    path = write(tmp_path, '[drift.compare]\nepochs = 7\ntext = "raw"\n')
+    kwargs = load_config(path).drift.compare.compare_kwargs()
+    assert kwargs["epochs"] == 7 and kwargs["tokenized"] is False
+    assert kwargs["vector_size"] is None  # 0 = chosen from the corpus size
+    with pytest.raises(ConfigError, match=r"\[drift.compare\] text = 'words' is not allowed"):
+        load_config(write(tmp_path, '[drift.compare]\ntext = "words"\n'))

@@ -167,8 +167,35 @@ def drift(
         Path | None, typer.Option("--targets", help="With --compare: target words, one a line.")
     ] = None,
     seeds: Annotated[
-        str, typer.Option("--seeds", help="With --compare: seeds of the model ensemble.")
-    ] = "1,2,3",
+        str | None,
+        typer.Option("--seeds", help="With --compare: seeds of the model ensemble [1,2,3]."),
+    ] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option("--epochs", help="With --compare: epochs [from the corpus size, 5-40]."),
+    ] = None,
+    dim: Annotated[
+        int | None, typer.Option("--dim", help="With --compare: vector size [100].")
+    ] = None,
+    context: Annotated[
+        int | None, typer.Option("--window", help="With --compare: context window [10].")
+    ] = None,
+    tokenized: Annotated[
+        bool | None,
+        typer.Option(
+            "--tokenized/--raw",
+            help="With --compare: lines are space-separated tokens / raw tweets to "
+            "tokenise [detected per file].",
+        ),
+    ] = None,
+    score: Annotated[
+        str | None,
+        typer.Option("--score", help="With --compare: cosine | lnc | cosine+lnc [cosine+lnc]."),
+    ] = None,
+    pipeline: Annotated[
+        Path | None,
+        typer.Option("--pipeline", "-p", help="Pipeline TOML whose [drift.compare] to use."),
+    ] = None,
     topn: Annotated[int, typer.Option("--topn", help="Neighbours per term.")] = 10,
     movers: Annotated[int, typer.Option("--movers", help="Top movers to rank.")] = 20,
     out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("out/drift"),
@@ -186,9 +213,9 @@ def drift(
         if compare is not None:
             if targets is None:
                 raise ValueError("--compare needs --targets FILE (target words, one a line)")
-            seed_list = [int(x) for x in seeds.split(",") if x.strip()]
+            options = _compare_options(pipeline, seeds, epochs, dim, context, tokenized, score)
             result = compare_corpora(
-                compare[0], compare[1], read_targets(targets), seeds=seed_list, topn=topn
+                compare[0], compare[1], read_targets(targets), topn=topn, **options
             )
         elif snapshot_dir is not None:
             query = [t.strip() for t in terms.split(",") if t.strip()]
@@ -201,7 +228,47 @@ def drift(
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     _print_drift(result)
+    if result["mode"] == "compare":
+        chosen = result["settings"]
+        auto = set(chosen["adaptive"])
+        shown = ", ".join(
+            f"{k} {chosen[k]}{' (from corpus size)' if k in auto else ''}"
+            for k in ("epochs", "vector_size", "window")
+        )
+        Console().print(f"word2vec: {shown}; score {chosen['score']}", highlight=False)
     Console().print(f"report: [bold]{paths['html']}[/] (and report.md, report.json)")
+
+
+def _compare_options(
+    pipeline: Path | None,
+    seeds: str | None,
+    epochs: int | None,
+    dim: int | None,
+    window: int | None,
+    tokenized: bool | None,
+    score: str | None,
+) -> dict[str, Any]:
+    """``compare_corpora`` settings: the pipeline's ``[drift.compare]``, then the flags."""
+    path = pipeline if pipeline is not None else (
+        DEFAULT_PIPELINE if DEFAULT_PIPELINE.exists() else None
+    )
+    options = load_config(path).drift.compare.compare_kwargs()
+    if seeds is not None:
+        try:
+            options["seeds"] = [int(x) for x in seeds.split(",") if x.strip()]
+        except ValueError:
+            raise ValueError(f"--seeds {seeds!r}: give integers separated by commas") from None
+    flags = {"epochs": epochs, "vector_size": dim, "window": window}
+    for key, value in flags.items():
+        if value is not None:
+            if value <= 0:
+                raise ValueError(f"--{'dim' if key == 'vector_size' else key} must be > 0")
+            options[key] = value
+    if tokenized is not None:
+        options["tokenized"] = tokenized
+    if score is not None:
+        options["score"] = score
+    return options
 
 
 def _print_drift(result: dict[str, Any]) -> None:

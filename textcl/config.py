@@ -7,7 +7,15 @@ from dataclasses import fields as dc_fields
 from pathlib import Path
 from typing import Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 
 from textcl.keywords.background import DEFAULT_LANGUAGES, HASHTAG_SHARE
 from textcl.stream.csvfile import ColumnMap
@@ -100,9 +108,12 @@ class Word2VecSection(_Section):
     half_life: float = Field(default=1_000_000, ge=0)
     half_life_unit: Literal["tweets", "seconds"] = "tweets"
     sample: float = Field(default=1e-3, ge=0)
-    alpha: float = Field(default=0.025, gt=0)
+    alpha: float = Field(default=0.05, gt=0)
     min_alpha: float = Field(default=0.0025, gt=0)
     lr_schedule: Literal["count", "constant", "warmup"] = "warmup"
+    epochs: int = Field(default=1, gt=0)
+    revisit: float = Field(default=0.0, ge=0)
+    revisit_window: int = Field(default=2000, gt=0)
     replay_ratio: float = Field(default=0.0, ge=0)
     replay_size: int = Field(default=20_000, gt=0)
     anchor: float = Field(default=0.0, ge=0, le=1)
@@ -111,6 +122,14 @@ class Word2VecSection(_Section):
     workers: int = Field(default=1, ge=1)
     pinned: list[str] = Field(default_factory=list)
     compute_loss: bool = False
+
+    @field_validator("min_alpha")
+    @classmethod
+    def _floor_below_alpha(cls, value: float, info: ValidationInfo) -> float:
+        alpha = info.data.get("alpha")
+        if alpha is not None and value > alpha:
+            raise ValueError(f"must not exceed alpha ({alpha}); lower min_alpha or raise alpha")
+        return value
 
     def model_kwargs(self) -> dict[str, Any]:
         """Constructor arguments for ContinualWord2Vec."""
@@ -196,6 +215,38 @@ class TransformerSection(_Section):
     seed: int = 0
 
 
+class CompareSection(_Section):
+    """``textcl drift --compare A B``: semantic change of target words between two corpora.
+
+    ``epochs`` / ``vector_size`` / ``window`` at 0 are chosen from the smaller corpus'
+    size (``textcl.drift.compare.adaptive_settings``); ``text``: ``auto`` detects per
+    file whether lines are already tokenised, ``tokenized`` splits on spaces, ``raw``
+    runs the tweet tokenizer. Command-line options override these.
+    """
+
+    seeds: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=1)
+    epochs: int = Field(default=0, ge=0)
+    vector_size: int = Field(default=0, ge=0)
+    window: int = Field(default=0, ge=0)
+    min_count: int = Field(default=5, ge=1)
+    score: Literal["cosine", "lnc", "cosine+lnc"] = "cosine+lnc"
+    measure_k: int = Field(default=25, gt=0)
+    text: Literal["auto", "tokenized", "raw"] = "auto"
+
+    def compare_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``compare_corpora`` (0 = adaptive becomes None)."""
+        return {
+            "seeds": list(self.seeds),
+            "epochs": self.epochs or None,
+            "vector_size": self.vector_size or None,
+            "window": self.window or None,
+            "min_count": self.min_count,
+            "score": self.score,
+            "measure_k": self.measure_k,
+            "tokenized": {"auto": None, "tokenized": True, "raw": False}[self.text],
+        }
+
+
 class DriftSection(_Section):
     """Drift report over the word2vec snapshots, written to ``OUT/drift/`` at the end
     (and rewritten every ``every`` windows when ``every > 0``).
@@ -215,6 +266,7 @@ class DriftSection(_Section):
     min_count: float = Field(default=5.0, ge=0)
     candidates: int = Field(default=2000, gt=0)
     every: int = Field(default=0, ge=0)
+    compare: CompareSection = Field(default_factory=CompareSection)
 
 
 class OutputSection(_Section):
