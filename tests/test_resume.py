@@ -22,7 +22,9 @@ from textcl.pipeline import Pipeline
 CLI = [sys.executable, "-c", "from textcl.cli import app; app()"]
 ARGS = ["stream", str(sample_stream_path()), "-q", "--window", "2000", "--batch-size", "250"]
 # checkpoints at every window end and after every second micro-batch inside a window
-PIPELINE = "[output]\ncheckpoint_batches = 2\ncheckpoint_seconds = 0\n"
+PIPELINE = (
+    "[output]\ncheckpoint_batches = 2\ncheckpoint_seconds = 0\ncheckpoint_window_seconds = 0\n"
+)
 TOTALS = ("read", "processed", "rejected", "tweets", "batches", "windows", "late", "tokens")
 
 
@@ -77,15 +79,27 @@ def test_killed_and_resumed_runs_end_with_the_uninterrupted_outputs(
         assert np.array_equal(a[key], b[key]), key
 
 
-def test_resume_refuses_another_source_or_a_missing_checkpoint(
+def test_resume_refuses_another_source_and_starts_over_without_a_checkpoint(
     reference: Path, tmp_path: Path
 ) -> None:
     other = tmp_path / "other.jsonl"
     other.write_text('{"id": "1", "text": "hello", "created_at": "2026-03-01T00:00:00Z"}\n')
     with pytest.raises(CheckpointError, match="resume with the same source"):
         Pipeline(PipelineConfig()).run(other, reference, resume=True)
+    # killed before its first checkpoint: --resume starts over (cutting what was written)
+    fresh = tmp_path / "fresh"
+    (fresh / "snapshots").mkdir(parents=True)
+    (fresh / "windows.jsonl").write_text("a partial line from the killed run\n")
+    (fresh / "snapshots" / "window-00099.npz").write_bytes(b"stale")
+    runner = Pipeline(PipelineConfig())
+    summary = runner.run(other, fresh, resume=True)
+    assert summary["read"] == 1 and "started from the beginning" in summary["resume"]
+    assert "partial" not in (fresh / "windows.jsonl").read_text()
+    assert not (fresh / "snapshots" / "window-00099.npz").exists()
+    (fresh / "checkpoint").mkdir(exist_ok=True)
+    (fresh / "checkpoint" / "state.json").write_text("{}")
     with pytest.raises(CheckpointError, match="not a textcl checkpoint"):
-        Pipeline(PipelineConfig()).run(other, tmp_path / "fresh", resume=True)
+        Pipeline(PipelineConfig()).run(other, fresh, resume=True)
 
 
 class Crash:

@@ -149,6 +149,9 @@ def stream(
     except (ConfigError, StrictModeError, FileNotFoundError, IsADirectoryError, ValueError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    if runner.resume_note:
+        console.print(f"[yellow]note:[/] {escape(runner.resume_note)}", highlight=False,
+                      soft_wrap=True)
     _print_summary(summary, out_dir)
 
 
@@ -219,7 +222,7 @@ def drift(
             )
         elif snapshot_dir is not None:
             query = [t.strip() for t in terms.split(",") if t.strip()]
-            snapshots = load_snapshots(snapshot_dir)
+            snapshots = load_snapshots(snapshot_dir, dtype=None)
             result = snapshot_drift(snapshots, query, topn=topn, movers=movers)
         else:
             raise ValueError("give a SNAPSHOT_DIR, or --compare A B --targets FILE")

@@ -92,12 +92,17 @@ class WindowSection(_Section):
 class Word2VecSection(_Section):
     """Continual word2vec (:class:`textcl.embed.word2vec.ContinualWord2Vec`) on the stream.
 
-    Every key except ``enabled``, ``snapshots`` and ``probe_terms`` is a constructor
+    Every key except ``enabled``, ``snapshots*`` and ``probe_terms`` is a constructor
     argument of the model with the same default. ``half_life = 0`` disables count decay.
+    A snapshot is written at the first window end after ``snapshot_min_tweets`` tweets
+    since the previous one (and at the end of the run), so a replayed file of many
+    sparse windows does not write one per window.
     """
 
     enabled: bool = True
     snapshots: bool = True
+    snapshot_min_tweets: int = Field(default=500, ge=0)
+    snapshot_dtype: Literal["float16", "float32"] = "float16"
     probe_terms: list[str] = Field(default_factory=list)
     vector_size: int = Field(default=100, gt=0)
     window: int = Field(default=5, gt=0)
@@ -133,7 +138,9 @@ class Word2VecSection(_Section):
 
     def model_kwargs(self) -> dict[str, Any]:
         """Constructor arguments for ContinualWord2Vec."""
-        kwargs = self.model_dump(exclude={"enabled", "snapshots", "probe_terms"})
+        kwargs = self.model_dump(
+            exclude={"enabled", "snapshots", "snapshot_min_tweets", "snapshot_dtype", "probe_terms"}
+        )
         kwargs["half_life"] = kwargs["half_life"] or None
         return kwargs
 
@@ -272,9 +279,11 @@ class DriftSection(_Section):
 class OutputSection(_Section):
     """Where and what ``textcl stream`` writes.
 
-    ``checkpoint``: keep ``OUT/checkpoint`` for ``--resume``, written atomically at every
-    window end and, inside a window, after every ``checkpoint_batches`` micro-batches or
-    ``checkpoint_seconds`` seconds (0 turns either off).
+    ``checkpoint``: keep ``OUT/checkpoint`` for ``--resume``, written atomically at a
+    window end (unless the last checkpoint is younger than ``checkpoint_window_seconds``:
+    a replayed file closes many windows a second) and, inside a window, after every
+    ``checkpoint_batches`` micro-batches or ``checkpoint_seconds`` seconds (0 turns
+    either off).
     """
 
     dir: str = "out"
@@ -283,6 +292,7 @@ class OutputSection(_Section):
     checkpoint: bool = True
     checkpoint_batches: int = Field(default=0, ge=0)
     checkpoint_seconds: float = Field(default=300.0, ge=0)
+    checkpoint_window_seconds: float = Field(default=10.0, ge=0)
 
 
 class PipelineConfig(_Section):

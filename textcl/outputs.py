@@ -45,6 +45,11 @@ def flush_outputs() -> dict[str, int]:
     return sizes
 
 
+def continuing() -> bool:
+    """True while a resumed run reopens its outputs (inside :func:`resuming`)."""
+    return _resume_sizes is not None
+
+
 @contextmanager
 def resuming(sizes: dict[str, int] | None) -> Iterator[None]:
     """While active, :func:`open_output` continues the files listed in ``sizes``."""

@@ -66,6 +66,7 @@ class Pipeline:
         self.windows: list[Window] = []
         self.stop_event = threading.Event()
         self.stop_reason: str | None = None
+        self.resume_note: str | None = None
 
     def request_stop(self, reason: str = "stop requested") -> None:
         """Stop after the record being processed: the open window is closed, reports and
@@ -112,7 +113,11 @@ class Pipeline:
             if cfg.transformer.enabled:
                 raise ValueError("--resume does not support the [transformer] section yet "
                                  "(its model is checkpointed in OUT/transformer/model only)")
-            saved = load_pipeline(checkpoint_dir, str(reader.source))
+            if checkpoint_dir.exists():
+                saved = load_pipeline(checkpoint_dir, str(reader.source))
+            else:  # killed before its first checkpoint (or never run): start over
+                self.resume_note = (f"{checkpoint_dir}: no checkpoint yet, so the run "
+                                    "started from the beginning")
         self._out = out
         self._cut_requested = False
         self._consumed: int | None = None
@@ -214,7 +219,12 @@ class Pipeline:
         summary["consumers"] = {
             c.name: c.summary() for c in consumers if callable(getattr(c, "summary", None))
         }
+        consumers.clear()  # closed: their models need not stay in memory for the report
+        self._checkpoint = None
         summary["stopped"] = self.stop_reason
+        summary["resume"] = (
+            self.resume_note if resume and saved is None else ("resumed" if resume else None)
+        )
         if out is not None and cfg.drift.enabled and (out / "snapshots").is_dir():
             summary["drift"] = write_stream_drift(cfg, out)
         if out is not None:
@@ -253,7 +263,9 @@ class Pipeline:
                     consumer.end_window(window)
                 self._periodic_drift()
                 if self._checkpoint is not None and self._consumed is not None:
-                    self._checkpoint(self._consumed, True)
+                    gap = self.config.output.checkpoint_window_seconds
+                    if not gap or time.monotonic() - self._last_checkpoint[1] >= gap:
+                        self._checkpoint(self._consumed, True)
 
     def _batch_checkpoint(self, windower: Windower) -> None:
         """Every ``checkpoint_batches`` batches or ``checkpoint_seconds`` seconds, at a batch
@@ -351,7 +363,7 @@ def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
 
     if len(list((out / "snapshots").glob("*.npz"))) < 2:  # e.g. a run of zero tweets
         return {"report": None, "reason": "fewer than 2 snapshots"}
-    snapshots = load_snapshots(out / "snapshots")
+    snapshots = load_snapshots(out / "snapshots", dtype=None)
     cfg = config.drift
     terms = cfg.terms or config.word2vec.probe_terms
     follow = not terms  # no terms given: the stream's own keywords and movers

@@ -38,7 +38,10 @@ def build_consumers(config: PipelineConfig, out_dir: Path | None) -> list[Consum
         model = ContinualWord2Vec(**w2v.model_kwargs())
         snapshots = out_dir / "snapshots" if out_dir is not None and w2v.snapshots else None
         probes = w2v.probe_terms or config.drift.terms
-        w2v_consumer = Word2VecConsumer(model, snapshots, probes, probe_source)
+        w2v_consumer = Word2VecConsumer(
+            model, snapshots, probes, probe_source,
+            snapshot_min_tweets=w2v.snapshot_min_tweets, snapshot_dtype=w2v.snapshot_dtype,
+        )
         consumers.append(w2v_consumer)
         if keywords is not None and w2v.compute_loss:
             keywords.window_statistics = lambda: (

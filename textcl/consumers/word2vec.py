@@ -9,7 +9,7 @@ from typing import IO, Any
 import orjson
 
 from textcl.embed.word2vec import ContinualWord2Vec, save_keyed_vectors
-from textcl.outputs import open_output
+from textcl.outputs import continuing, open_output
 from textcl.stream.timeparse import to_iso
 from textcl.types import Batch, Window
 
@@ -17,10 +17,12 @@ NEIGHBOURS = 10
 
 
 class Word2VecConsumer:
-    """Feeds micro-batches to a :class:`ContinualWord2Vec`; at each window end writes
-    ``snapshots/window-NNNNN.npz`` (a frozen KeyedVectors copy) and a line of
-    ``snapshots/index.jsonl`` (span, vocabulary, neighbours of the probe terms: the fixed
-    ``probe_terms``, else what ``probe_source`` returns then, e.g. the keyword set))."""
+    """Feeds micro-batches to a :class:`ContinualWord2Vec`; at a window end, once
+    ``snapshot_min_tweets`` tweets arrived since the last snapshot (and at the end of the
+    run), writes ``snapshots/window-NNNNN.npz`` (a frozen KeyedVectors copy, tagged with
+    the span of the windows it covers) and a line of ``snapshots/index.jsonl`` (span,
+    vocabulary, neighbours of the probe terms: the fixed ``probe_terms``, else what
+    ``probe_source`` returns then, e.g. the keyword set)."""
 
     name = "word2vec"
 
@@ -30,19 +32,29 @@ class Word2VecConsumer:
         snapshot_dir: Path | None = None,
         probe_terms: list[str] | None = None,
         probe_source: Callable[[], list[str]] | None = None,
+        snapshot_min_tweets: int = 0,
+        snapshot_dtype: str = "float32",
     ) -> None:
         self.model = model
         self.snapshot_dir = snapshot_dir
         self.probe_terms = list(probe_terms or [])
         self.probe_source = probe_source
+        self.snapshot_min_tweets = int(snapshot_min_tweets)
+        self.snapshot_dtype = snapshot_dtype
         self.train_seconds = 0.0
         self.snapshots = 0
         self.window_loss: float | None = None  # mean loss per trained word, last window
         self._loss = 0.0
         self._trained = 0
+        # windows ended since the last snapshot: [first index, first start, tweets] and the
+        # last window ended (snapshotted at close when still pending)
+        self._pending: dict[str, Any] | None = None
         self._index: IO[bytes] | None = None
         if snapshot_dir is not None:
             snapshot_dir.mkdir(parents=True, exist_ok=True)
+            if not continuing():  # a fresh run: an earlier run's snapshots would mix in
+                for stale in snapshot_dir.glob("window-*.npz"):
+                    stale.unlink()
             self._index = open_output(snapshot_dir / "index.jsonl")
 
     def update(self, batch: Batch) -> None:
@@ -76,10 +88,30 @@ class Word2VecConsumer:
         self._loss, self._trained = 0.0, 0
         if self.snapshot_dir is None:
             return
-        tag = {"window": window.index, "start": to_iso(window.start), "end": to_iso(window.end)}
+        pending = self._pending or {
+            "first": window.index, "start": to_iso(window.start), "tweets": 0
+        }
+        pending["tweets"] += window.tweets
+        pending["window"], pending["end"] = window.index, to_iso(window.end)
+        self._pending = pending
+        if pending["tweets"] >= self.snapshot_min_tweets:
+            self._write_snapshot()
+
+    def _write_snapshot(self) -> None:
+        """Snapshot the model now, tagged with the windows ended since the last one."""
+        pending, self._pending = self._pending, None
+        if pending is None or self.snapshot_dir is None:
+            return
+        tag = {
+            "window": pending["window"],
+            "start": pending["start"],
+            "end": pending["end"],
+            "windows": pending["window"] - pending["first"] + 1,
+            "tweets": pending["tweets"],
+        }
         snapshot = self.model.snapshot(tag=tag)
-        name = f"window-{window.index:05d}.npz"
-        save_keyed_vectors(snapshot, self.snapshot_dir / name)
+        name = f"window-{pending['window']:05d}.npz"
+        save_keyed_vectors(snapshot, self.snapshot_dir / name, dtype=self.snapshot_dtype)
         self.snapshots += 1
         record = {
             **tag,
@@ -103,7 +135,10 @@ class Word2VecConsumer:
         }
 
     def close(self, out_dir: Path | None = None) -> None:
-        """Close the snapshot index; save the final model as ``word2vec.npz`` in ``out_dir``."""
+        """Snapshot the windows still pending, close the snapshot index; save the final
+        model as ``word2vec.npz`` in ``out_dir``."""
+        if out_dir is not None and self._pending is not None and self._index is not None:
+            self._write_snapshot()  # a normal end only: a failed run leaves no extra file
         if self._index is not None:
             self._index.close()
             self._index = None
@@ -112,7 +147,10 @@ class Word2VecConsumer:
         self.model.close()
 
     def state_dict(self) -> dict[str, Any]:
-        return self.model.state_dict()
+        return {"model": self.model.state_dict(), "pending": self._pending,
+                "snapshots": self.snapshots}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state)
+        self.model.load_state_dict(state["model"])
+        self._pending = state["pending"]
+        self.snapshots = int(state["snapshots"])

@@ -19,8 +19,6 @@ from collections.abc import Collection, Iterable, Sequence
 import numpy as np
 from gensim.models.keyedvectors import KeyedVectors
 
-from textcl.drift.align import unit_rows
-
 __all__ = [
     "Space",
     "cosine_change",
@@ -31,6 +29,9 @@ __all__ = [
 ]
 
 
+_CHUNK = 256  # terms per similarity block in Space.neighbours
+
+
 class Space:
     """A :class:`KeyedVectors` with cached unit vectors and a frequent-word mask."""
 
@@ -38,7 +39,9 @@ class Space:
         self.kv = kv
         self.keys: list[str] = list(kv.index_to_key)
         self.index: dict[str, int] = dict(kv.key_to_index)
-        self.unit = unit_rows(kv.vectors).astype(np.float32)
+        vectors = np.asarray(kv.vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        self.unit = vectors / np.where(norms > 0, norms, 1.0)  # float32, zero rows stay 0
         if "count" in kv.expandos:
             self.counts = np.asarray(kv.expandos["count"], dtype=np.float64)[: len(self.keys)]
         else:
@@ -55,22 +58,35 @@ class Space:
     def neighbours(
         self, terms: Sequence[str], topn: int = 10
     ) -> dict[str, list[tuple[str, float]]]:
-        """Top ``topn`` frequent neighbours of each term present (the term excluded)."""
+        """Top ``topn`` frequent neighbours of each term present (the term excluded).
+
+        Similarities are computed against the frequent words only, ``_CHUNK`` terms at a
+        time, so memory stays bounded on large vocabularies and long term lists.
+        """
         present = [t for t in terms if t in self.index]
         if not present:
             return {}
-        rows = np.fromiter((self.index[t] for t in present), dtype=np.int64)
-        sims = self.unit[rows] @ self.unit.T
-        sims[:, ~self.frequent] = -np.inf
-        sims[np.arange(len(rows)), rows] = -np.inf
-        k = min(topn, max(0, sims.shape[1] - 1))
-        out: dict[str, list[tuple[str, float]]] = {}
-        if k <= 0:
+        cols = np.flatnonzero(self.frequent)
+        if cols.size == 0 or topn <= 0:
             return {t: [] for t in present}
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        for r, t in enumerate(present):
-            idx = part[r][np.argsort(-sims[r, part[r]], kind="stable")]
-            out[t] = [(self.keys[j], float(sims[r, j])) for j in idx if np.isfinite(sims[r, j])]
+        frequent_unit = self.unit[cols]
+        k = min(topn, cols.size)
+        out: dict[str, list[tuple[str, float]]] = {}
+        for start in range(0, len(present), _CHUNK):
+            chunk = present[start : start + _CHUNK]
+            rows = np.fromiter((self.index[t] for t in chunk), dtype=np.int64)
+            sims = self.unit[rows] @ frequent_unit.T
+            pos = np.minimum(np.searchsorted(cols, rows), cols.size - 1)
+            own = cols[pos] == rows
+            sims[np.flatnonzero(own), pos[own]] = -np.inf  # a term is not its own neighbour
+            part = np.argpartition(sims, cols.size - k, axis=1)[:, cols.size - k :]
+            for r, t in enumerate(chunk):
+                order = part[r][np.argsort(-sims[r, part[r]], kind="stable")]
+                out[t] = [
+                    (self.keys[cols[j]], float(sims[r, j]))
+                    for j in order
+                    if np.isfinite(sims[r, j])
+                ]
         return out
 
 
@@ -127,6 +143,11 @@ def local_neighbourhood_change(
     return cosine_change(sims(a), sims(b))
 
 
+def _wordlike(term: str) -> bool:
+    """A word or hashtag of at least two letters (not ``q``, ``x``, an emoji or a number)."""
+    return sum(ch.isalpha() for ch in term) >= 2
+
+
 def mover_scores(
     spaces: Sequence[Space],
     topn: int = 10,
@@ -152,7 +173,8 @@ def mover_scores(
     is >= ``min_count`` in the last snapshot; split windows need the count there too.
     Only the ``candidates`` most frequent eligible terms are ranked, which bounds the cost
     on large vocabularies. ``ignore`` terms are never ranked (default: special tokens such
-    as ``@user`` / ``http`` and English stop words, whose neighbourhoods say nothing).
+    as ``@user`` / ``http`` and English stop words, whose neighbourhoods say nothing),
+    nor are tokens with fewer than two letters (single letters, emoji, numbers).
     """
     n = len(spaces)
     if n < 2:
@@ -162,7 +184,9 @@ def mover_scores(
 
         ignore = default_ignore()
     last = spaces[-1]
-    terms = [w for w in last.keys if last.count(w) >= min_count and w not in ignore]
+    terms = [
+        w for w in last.keys if last.count(w) >= min_count and w not in ignore and _wordlike(w)
+    ]
     if len(terms) > candidates:
         terms = sorted(terms, key=lambda w: (-last.count(w), w))[:candidates]
     nbs = []

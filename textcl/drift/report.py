@@ -31,6 +31,8 @@ import orjson
 __all__ = ["write_report"]
 
 MAX_TIMELINE_ROWS = 30
+MAX_TICK_LABELS = 40  # window labels per time axis (more are thinned evenly)
+MAX_WIDTH = 24.0  # inches: long runs are squeezed rather than drawn kilometres wide
 
 
 def _slug(term: str) -> str:
@@ -57,6 +59,13 @@ def _window_label(w: dict[str, Any]) -> str:
     return str(w.get("window", ""))
 
 
+def _window_ticks(ax: Any, labels: list[str]) -> None:
+    """One x tick per window, labelled at most ``MAX_TICK_LABELS`` times (evenly thinned)."""
+    step = max(1, -(-len(labels) // MAX_TICK_LABELS))
+    ticks = list(range(0, len(labels), step))
+    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, fontsize=7)
+
+
 def _plot_timeline(term: str, info: dict[str, Any], labels: list[str], path: Path) -> bytes:
     rows = info["windows"]
     seen: dict[str, int] = {}
@@ -75,10 +84,11 @@ def _plot_timeline(term: str, info: dict[str, Any], labels: list[str], path: Pat
         for w, s in r["neighbours"]:
             if w in pos:
                 mat[pos[w], t] = s
-    fig, ax = plt.subplots(figsize=(max(6, 0.4 * len(rows) + 3), max(3, 0.25 * len(words) + 1.5)))
+    width = min(MAX_WIDTH, max(6, 0.4 * len(rows) + 3))
+    fig, ax = plt.subplots(figsize=(width, max(3, 0.25 * len(words) + 1.5)))
     im = ax.imshow(np.ma.masked_invalid(mat), aspect="auto", cmap="viridis", interpolation="none")
     ax.set_yticks(range(len(words)), words, fontsize=8)
-    ax.set_xticks(range(len(rows)), labels, rotation=90, fontsize=7)
+    _window_ticks(ax, labels)
     ax.set_title(f"neighbours of '{term}' per window (colour: cosine similarity)")
     fig.colorbar(im, ax=ax, fraction=0.03)
     return _save(fig, path)
@@ -95,7 +105,7 @@ def _plot_change(result: dict[str, Any], labels: list[str], path: Path) -> bytes
             ax.plot(x, y, marker="o", ms=3, label=term)
     for ax, title in zip(axes, ("with the previous window", "with the last window"), strict=True):
         ax.set_title(f"neighbour overlap (Jaccard@k) {title}")
-        ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+        _window_ticks(ax, labels)
         ax.set_ylim(-0.05, 1.05)
     axes[0].set_ylabel("Jaccard@k")
     if axes[1].get_legend_handles_labels()[0]:

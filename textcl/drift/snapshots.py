@@ -29,8 +29,9 @@ def _window_of(kv: KeyedVectors, default: int) -> int:
     return default
 
 
-def load_snapshots(snapshot_dir: Path) -> list[KeyedVectors]:
-    """Read the ``.npz`` snapshots of ``snapshot_dir`` sorted by window (tags kept).
+def load_snapshots(snapshot_dir: Path, dtype: str | None = "float32") -> list[KeyedVectors]:
+    """Read the ``.npz`` snapshots of ``snapshot_dir`` sorted by window (tags kept);
+    ``dtype=None`` keeps the stored precision (float16 snapshots: half the memory).
 
     Files come from ``index.jsonl`` when present (its ``file`` fields), else every
     ``*.npz`` in the folder. Raises ``FileNotFoundError`` when there is none.
@@ -50,7 +51,7 @@ def load_snapshots(snapshot_dir: Path) -> list[KeyedVectors]:
         files = sorted(snapshot_dir.glob("*.npz"))
     if not files:
         raise FileNotFoundError(f"no snapshots (*.npz) in {snapshot_dir}")
-    snaps = [load_keyed_vectors(f) for f in files]
+    snaps = [load_keyed_vectors(f, dtype) for f in files]
     for i, (kv, f) in enumerate(zip(snaps, files, strict=True)):
         if not isinstance(getattr(kv, "tag", None), dict):
             kv.tag = {"window": i, "file": f.name}

@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Literal, get_args, get_type_hints
 
 __all__ = ["TokenizerOptions", "TweetTokenizer"]
@@ -178,12 +179,24 @@ _STOPWORDS: frozenset[str] | None = None
 
 
 def _stopwords() -> frozenset[str]:
-    """spaCy's English stop list (imported lazily: importing spaCy is slow)."""
+    """spaCy's English stop list.
+
+    Its module (a plain word list) is loaded on its own: importing it the usual way runs
+    ``spacy/__init__``, which imports thinc and torch (~1 s and ~100 MB) for a list.
+    """
     global _STOPWORDS
     if _STOPWORDS is None:
-        from spacy.lang.en.stop_words import STOP_WORDS
+        import importlib.util
 
-        _STOPWORDS = frozenset(STOP_WORDS)
+        spec = importlib.util.find_spec("spacy")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("spaCy is not installed (pip install spacy)")
+        path = Path(spec.submodule_search_locations[0]) / "lang" / "en" / "stop_words.py"
+        words = importlib.util.spec_from_file_location("_textcl_spacy_en_stop_words", path)
+        assert words is not None and words.loader is not None
+        module = importlib.util.module_from_spec(words)
+        words.loader.exec_module(module)
+        _STOPWORDS = frozenset(module.STOP_WORDS)
     return _STOPWORDS
 
 

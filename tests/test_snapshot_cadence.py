@@ -1,0 +1,51 @@
+"""Snapshots of a real, sparse stream: one per ``snapshot_min_tweets``, float16, no stale files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from textcl.config import PipelineConfig, config_from_dict
+from textcl.embed.word2vec import load_keyed_vectors
+from textcl.pipeline import Pipeline
+
+EVENT = "2012_Colorado_wildfires"
+
+
+def _config(min_tweets: int) -> PipelineConfig:
+    return config_from_dict(
+        {
+            "source": {"format": "crisislex"},
+            "word2vec": {"snapshot_min_tweets": min_tweets},
+            "keywords": {"enabled": False},
+            "drift": {"enabled": False},
+        }
+    )
+
+
+def test_snapshots_cover_all_windows_with_enough_tweets_each(
+    crisislex_t26: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    summary = Pipeline(_config(200)).run(crisislex_t26 / EVENT, out_dir=out)
+    windows = [json.loads(ln) for ln in (out / "windows.jsonl").read_text().splitlines()]
+    index = [json.loads(ln) for ln in (out / "snapshots" / "index.jsonl").read_text().splitlines()]
+    assert summary["windows"] == len(windows) > len(index) >= 3
+    assert summary["consumers"]["word2vec"]["snapshots"] == len(index)
+    # together the snapshots cover every window once, in order, ending with the last one
+    assert sum(r["windows"] for r in index) == len(windows)
+    assert sum(r["tweets"] for r in index) == summary["tweets"]
+    assert all(r["tweets"] >= 200 for r in index[:-1])
+    assert index[-1]["window"] == windows[-1]["window"] and index[-1]["end"] == windows[-1]["end"]
+    files = sorted((out / "snapshots").glob("window-*.npz"))
+    assert [f.name for f in files] == [r["file"] for r in index]
+    with np.load(files[0]) as z:
+        assert z["vectors"].dtype == np.float16
+    kv = load_keyed_vectors(files[-1])
+    assert kv.vectors.dtype == np.float32 and kv.tag["tweets"] == index[-1]["tweets"]
+    # a fresh run into the same folder keeps none of the earlier run's snapshots
+    Pipeline(_config(10**9)).run(crisislex_t26 / EVENT, out_dir=out)
+    files = sorted((out / "snapshots").glob("window-*.npz"))
+    assert [f.name for f in files] == [f"window-{windows[-1]['window']:05d}.npz"]
