@@ -93,3 +93,10 @@ def test_drift_compare_section_is_read(tmp_path):
     assert kwargs["vector_size"] is None  # 0 = chosen from the corpus size
     with pytest.raises(ConfigError, match=r"\[drift.compare\] text = 'words' is not allowed"):
         load_config(write(tmp_path, '[drift.compare]\ntext = "words"\n'))
+
+
+def test_leave_above_enter_names_the_file_and_section(tmp_path):
+    path = write(tmp_path, "[keywords]\nenter = 1.0\nleave = 5.0\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path) in str(err.value) and "[keywords] leave = 5.0" in str(err.value)

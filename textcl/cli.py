@@ -56,26 +56,47 @@ def stream(
         ),
     ] = None,
     pipeline: Annotated[
-        Path | None, typer.Option("--pipeline", "-p", help="Pipeline TOML file.")
+        Path | None,
+        typer.Option(
+            "--pipeline",
+            "-p",
+            help="Pipeline TOML file (default: the shipped pipelines/default.toml).",
+        ),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Output folder (default: the pipeline's output dir, out)."
+        ),
+    ] = None,
     fmt: Annotated[
         str | None, typer.Option("--format", "-f", help=f"Input format: {'|'.join(FORMATS)}.")
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first bad record.", metavar="")
+    ] = False,
     window: Annotated[
-        str | None, typer.Option("--window", "-w", help="Window: '1d', '6h' or a tweet count.")
+        str | None,
+        typer.Option(
+            "--window",
+            "-w",
+            help="Window: '1d', '6h' or a tweet count (default: the pipeline's window every, 1d).",
+        ),
     ] = None,
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", "-b", help="Micro-batch size.")
     ] = None,
     collapse_duplicates: Annotated[
-        bool, typer.Option("--collapse-duplicates", help="Collapse exact duplicate texts.")
+        bool,
+        typer.Option("--collapse-duplicates", help="Collapse exact duplicate texts.", metavar=""),
     ] = False,
     collapse_retweets: Annotated[
-        bool, typer.Option("--collapse-retweets", help="Collapse retweets of seen tweets.")
+        bool,
+        typer.Option("--collapse-retweets", help="Collapse retweets of seen tweets.", metavar=""),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar.", metavar="")
+    ] = False,
     live: Annotated[
         str,
         typer.Option(
@@ -88,8 +109,11 @@ def stream(
     query: Annotated[str, typer.Option("--query", help="With --source x-api: the query.")] = "",
     rules: Annotated[
         list[str] | None,
-        typer.Option("--rule", help="With x-stream: a filtered-stream rule (repeatable); "
-                     "the account's rules are set to exactly these."),
+        typer.Option(
+            "--rule",
+            help="With x-stream: a filtered-stream rule (repeatable); "
+            "the account's rules are set to exactly these.",
+        ),
     ] = None,
     max_tweets: Annotated[
         int | None, typer.Option("--max-tweets", help="With x-stream: stop after N tweets.")
@@ -102,21 +126,36 @@ def stream(
     ] = 60.0,
     api_base: Annotated[
         str | None,
-        typer.Option("--x-api-base", help="With x-api/x-stream: send requests to this base URL "
-                     "(a proxy or a test server) instead of the X API host."),
+        typer.Option(
+            "--x-api-base",
+            help="With x-api/x-stream: send requests to this base URL "
+            "(a proxy or a test server) instead of the X API host.",
+        ),
     ] = None,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Continue from OUT/checkpoint (written at every "
-                           "window end) after a crash or a stop.")
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue from OUT/checkpoint (written at window "
+            "ends) after a crash or a stop; with none yet, start over.",
+            metavar="",
+        ),
     ] = False,
     follow: Annotated[
-        bool, typer.Option("--follow", help="Keep reading a plain file as it grows (tail -f; "
-                           "rotation-safe).")
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep reading a plain file as it grows (tail -f; rotation-safe).",
+            metavar="",
+        ),
     ] = False,
     follow_idle: Annotated[
         float | None,
-        typer.Option("--follow-idle", help="With --follow: stop after this many seconds "
-                     "without new lines (default: never, stop with Ctrl-C)."),
+        typer.Option(
+            "--follow-idle",
+            help="With --follow: stop after this many seconds "
+            "without new lines (default: never, stop with Ctrl-C).",
+        ),
     ] = None,
 ) -> None:
     """Stream tweets through a pipeline; write summary.json, windows.jsonl, rejects.jsonl."""
@@ -138,20 +177,30 @@ def stream(
         elif live != "file":
             raise ValueError(f"--source {live!r}: use 'file', 'x-api' or 'x-stream'")
         elif follow:
-            src = TweetReader(src, config.source.format, config.source.csv.column_map(),
-                              config.source.max_record_bytes, follow=True,
-                              idle_timeout=follow_idle, stop=stop)
+            src = TweetReader(
+                src,
+                config.source.format,
+                config.source.csv.column_map(),
+                config.source.max_record_bytes,
+                follow=True,
+                idle_timeout=follow_idle,
+                stop=stop,
+            )
         out_dir = out if out is not None else Path(config.output.dir)
-        run = partial(runner.run, resume=resume) if quiet else partial(
-            _run_with_progress, runner, resume=resume)
+        run = (
+            partial(runner.run, resume=resume)
+            if quiet
+            else partial(_run_with_progress, runner, resume=resume)
+        )
         with _graceful_stop(runner):
             summary = run(src, out_dir)
     except (ConfigError, StrictModeError, FileNotFoundError, IsADirectoryError, ValueError) as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if runner.resume_note:
-        console.print(f"[yellow]note:[/] {escape(runner.resume_note)}", highlight=False,
-                      soft_wrap=True)
+        console.print(
+            f"[yellow]note:[/] {escape(runner.resume_note)}", highlight=False, soft_wrap=True
+        )
     _print_summary(summary, out_dir)
 
 
@@ -252,8 +301,10 @@ def _compare_options(
     score: str | None,
 ) -> dict[str, Any]:
     """``compare_corpora`` settings: the pipeline's ``[drift.compare]``, then the flags."""
-    path = pipeline if pipeline is not None else (
-        DEFAULT_PIPELINE if DEFAULT_PIPELINE.exists() else None
+    path = (
+        pipeline
+        if pipeline is not None
+        else (DEFAULT_PIPELINE if DEFAULT_PIPELINE.exists() else None)
     )
     options = load_config(path).drift.compare.compare_kwargs()
     if seeds is not None:
@@ -422,6 +473,8 @@ def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     files += ["keywords.jsonl", "keywords_final.json", "alarms.jsonl"] if keywords else []
     files += ["drift/report.html"] if summary.get("drift", {}).get("report") else []
     out.print(f"outputs in [bold]{out_dir}[/]: {', '.join(files)}")
+    for warning in summary.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 from textcl import cli_active  # noqa: E402, F401  (registers `select` and `label`)

@@ -31,21 +31,25 @@ def _fail(exc: Exception) -> None:
 def select(
     source: Annotated[
         str | None,
-        typer.Argument(help="Tweets to choose from (file, folder or '-'); default: the "
-                       "embedded sample stream."),
+        typer.Argument(
+            help="Tweets to choose from (file, folder or '-'); default: the embedded sample stream."
+        ),
     ] = None,
     budget: Annotated[int, typer.Option("--budget", "-k", help="Tweets per window.")] = 20,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
-        "out/select"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/select"),
     background: Annotated[
         list[Path] | None,
-        typer.Option("--background", help="Background corpus, one tweet a line (repeatable); "
-                     "default: the stream's earlier windows."),
+        typer.Option(
+            "--background",
+            help="Background corpus, one tweet a line (repeatable); "
+            "default: the stream's earlier windows.",
+        ),
     ] = None,
     model: Annotated[
         Path | None,
-        typer.Option("--model", "-m", help="Label model folder from `textcl label` "
-                     "(adds its uncertainty)."),
+        typer.Option(
+            "--model", "-m", help="Label model folder from `textcl label` (adds its uncertainty)."
+        ),
     ] = None,
     diversity: Annotated[
         float, typer.Option("--diversity", help="Penalty on picks similar to earlier picks.")
@@ -57,8 +61,12 @@ def select(
     window: Annotated[
         str | None, typer.Option("--window", "-w", help="Window: '1d', '6h' or a count.")
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first bad record.", metavar="")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar.", metavar="")
+    ] = False,
 ) -> None:
     """Pick the tweets of each window most worth a label: selection.jsonl and selection.csv."""
     from textcl.active.labelmodel import LabelModel, LabelModelError
@@ -92,16 +100,20 @@ def select(
     if info["pool_left_out"]:
         table.add_row("left out of pools (cap)", f"{info['pool_left_out']:,}")
     Console().print(table)
-    Console().print(f"fill in the [bold]label[/] column of {out / 'selection.csv'}, then run "
-                    f"[bold]textcl label {out / 'selection.csv'} --model DIR[/]")
+    Console().print(
+        f"fill in the [bold]label[/] column of {out / 'selection.csv'}, then run "
+        f"[bold]textcl label {out / 'selection.csv'} --model DIR[/]"
+    )
 
 
 @app.command()
 def label(
     labels: Annotated[
         Path,
-        typer.Argument(help="selection.csv with its label column filled in, or any CSV with "
-                       "text and label columns (id optional)."),
+        typer.Argument(
+            help="selection.csv with its label column filled in, or any CSV with "
+            "text and label columns (id optional)."
+        ),
     ],
     model: Annotated[
         Path, typer.Option("--model", "-m", help="Label model folder (created when missing).")
@@ -135,8 +147,10 @@ def label(
     table.add_row("final training loss", f"{report.final_loss:.3f}")
     table.add_row("accuracy on all labels so far", f"{label_model.accuracy():.3f}")
     Console().print(table)
-    Console().print(f"model saved in [bold]{model}[/]; use it with "
-                    f"[bold]textcl select SOURCE --model {model}[/]")
+    Console().print(
+        f"model saved in [bold]{model}[/]; use it with "
+        f"[bold]textcl select SOURCE --model {model}[/]"
+    )
 
 
 def read_labels(path: Path) -> tuple[list[str], list[str], list[str], int]:
@@ -155,8 +169,10 @@ def read_labels(path: Path) -> tuple[list[str], list[str], list[str], int]:
         reader = csv.DictReader(handle)
         missing = {"text", "label"} - set(reader.fieldnames or [])
         if missing:
-            raise ValueError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}; the "
-                             "file needs text and label columns (id optional)")
+            raise ValueError(
+                f"{path}:1: missing column(s) {', '.join(sorted(missing))}; the "
+                "file needs text and label columns (id optional)"
+            )
         for row in reader:
             value = (row.get("label") or "").strip()
             if not value:

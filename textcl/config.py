@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import fields as dc_fields
 from pathlib import Path
 from typing import Any, Literal, get_type_hints
@@ -31,6 +32,20 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+def _at_most(bound: str) -> Callable[[float, ValidationInfo], float]:
+    """A field validator: the value must not exceed the (earlier) field ``bound``."""
+
+    def check(value: float, info: ValidationInfo) -> float:
+        limit = info.data.get(bound)
+        if limit is not None and value > limit:
+            raise ValueError(
+                f"must not exceed {bound} ({limit}); lower {info.field_name} or raise {bound}"
+            )
+        return value
+
+    return check
+
+
 class CsvSection(_Section):
     """Column mapping for CSV sources; unset fields are auto-detected from the header."""
 
@@ -41,7 +56,7 @@ class CsvSection(_Section):
     author_id: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     time: Literal["auto", "id", "order"] = "auto"
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    delimiter: str = Field(default="auto", pattern=r"^(auto|.)$", min_length=1)
 
     def column_map(self) -> ColumnMap:
         return ColumnMap(**self.model_dump())
@@ -128,13 +143,7 @@ class Word2VecSection(_Section):
     pinned: list[str] = Field(default_factory=list)
     compute_loss: bool = False
 
-    @field_validator("min_alpha")
-    @classmethod
-    def _floor_below_alpha(cls, value: float, info: ValidationInfo) -> float:
-        alpha = info.data.get("alpha")
-        if alpha is not None and value > alpha:
-            raise ValueError(f"must not exceed alpha ({alpha}); lower min_alpha or raise alpha")
-        return value
+    _floor_below_alpha = field_validator("min_alpha")(_at_most("alpha"))
 
     def model_kwargs(self) -> dict[str, Any]:
         """Constructor arguments for ContinualWord2Vec."""
@@ -176,6 +185,8 @@ class KeywordsSection(_Section):
     capacity: int = Field(default=100_000, gt=0)
     sample_size: int = Field(default=20_000, gt=0)
     alarms: bool = True
+
+    _leave_below_enter = field_validator("leave")(_at_most("enter"))
 
     def tracker_kwargs(self) -> dict[str, Any]:
         """Constructor arguments for KeywordTracker (the background excluded)."""

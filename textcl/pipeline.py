@@ -99,6 +99,8 @@ class Pipeline:
         file is put back as it was at the checkpoint, and the run goes on.
         """
         out = Path(out_dir) if out_dir is not None else None
+        if out is not None and out.exists() and not out.is_dir():
+            raise ValueError(f"{out}: is a file, not a folder; give an output folder with --out")
         cfg = self.config
         # a reader object (e.g. a live X API source) is used as it is
         reader = self.reader(source) if isinstance(source, str | Path) else source
@@ -222,6 +224,11 @@ class Pipeline:
         consumers.clear()  # closed: their models need not stay in memory for the report
         self._checkpoint = None
         summary["stopped"] = self.stop_reason
+        summary["warnings"] = run_warnings(summary, cfg.window.every)
+        from textcl import __version__
+
+        summary["version"] = __version__
+        summary["config"] = cfg.model_dump(mode="json")  # the pipeline as run
         summary["resume"] = (
             self.resume_note if resume and saved is None else ("resumed" if resume else None)
         )
@@ -389,6 +396,27 @@ def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
         "report": str(paths["html"]),
         "top_movers": [m["term"] for m in result["movers"][:10]],
     }
+
+
+def run_warnings(summary: dict[str, Any], every: str) -> list[str]:
+    """What a user should know about the run's windows: tweets out of time order, or a
+    stream that fell into a single time window (untimed text, a file not in order)."""
+    warnings = []
+    tweets, late = summary["tweets"], summary["late"]
+    if late:
+        warnings.append(
+            f"{late:,} of {tweets:,} tweets ({late / max(tweets, 1):.0%}) were older than "
+            "the open window and were counted in it: the input is not in time order; "
+            "sort it by time first, or use windows of N tweets (--window 5000)"
+        )
+    timed = not every.isdigit()
+    if timed and summary["windows"] == 1 and tweets >= 1000:
+        warnings.append(
+            f"all {tweets:,} tweets fell into one window of {every} (times "
+            f"{summary['first']} .. {summary['last']}); for untimed text or a short "
+            "span use windows of N tweets (--window 5000) or a shorter --window"
+        )
+    return warnings
 
 
 def mover_ignore(config: PipelineConfig) -> frozenset[str]:

@@ -37,6 +37,10 @@ def load_snapshots(snapshot_dir: Path, dtype: str | None = "float32") -> list[Ke
     ``*.npz`` in the folder. Raises ``FileNotFoundError`` when there is none.
     """
     snapshot_dir = Path(snapshot_dir)
+    if not snapshot_dir.is_dir():
+        raise FileNotFoundError(
+            f"{snapshot_dir}: no such folder (give OUT/snapshots of a textcl stream run)"
+        )
     if (snapshot_dir / "snapshots").is_dir() and not (snapshot_dir / "index.jsonl").exists():
         snapshot_dir = snapshot_dir / "snapshots"  # an OUT dir of `textcl stream`
     files: list[Path] = []

@@ -6,6 +6,7 @@ import csv
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 
 from textcl.stream.rejects import RecordError, Reject, excerpt
 from textcl.stream.source import ByteSource
@@ -24,6 +25,23 @@ AUTO_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+DELIMITERS: tuple[str, ...] = (",", "\t", ";", "|")
+
+
+def sniff_delimiter(header: str) -> str:
+    """The delimiter of a CSV header line: the most frequent of :data:`DELIMITERS`
+    (comma on a tie or when none occurs)."""
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def looks_like_csv_header(line: str) -> bool:
+    """A header line with at least two cells, one of them a known text column name."""
+    cells = [c.strip().strip('"').strip().lower() for c in line.split(sniff_delimiter(line))]
+    return len(cells) >= 2 and any(c in AUTO_COLUMNS["text"] for c in cells)
+
+
 @dataclass(slots=True)
 class ColumnMap:
     """Which CSV column feeds each tweet field; ``labels`` maps column -> label name.
@@ -39,7 +57,7 @@ class ColumnMap:
     author_id: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     time: str = "auto"
-    delimiter: str = ","
+    delimiter: str = "auto"
 
 
 def read_csv(
@@ -52,7 +70,14 @@ def read_csv(
     columns = columns or ColumnMap()
     name = source.name
     lines = _decoded_lines(source)
-    reader = csv.reader(lines, delimiter=columns.delimiter)
+    delimiter = columns.delimiter
+    if delimiter == "auto":  # from the header line: comma, tab, semicolon or bar
+        first = next(lines, None)
+        if first is None:
+            return
+        delimiter = sniff_delimiter(first)
+        lines = chain([first], lines)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -75,7 +100,7 @@ def read_csv(
             yield Reject(name, start, f"malformed CSV: {exc}", "")
             continue
         last_line = reader.line_num
-        raw = columns.delimiter.join(row)
+        raw = delimiter.join(row)
         try:
             tweet = _row_tweet(row, index, header, columns, Origin(name, start), position)
             if len(raw.encode("utf-8", "surrogateescape")) > max_record_bytes:
@@ -114,7 +139,7 @@ def _resolve(header: list[str], columns: ColumnMap, name: str) -> dict[str, int]
     if "text" not in index:
         raise ValueError(
             f"{name}: no text column found in header {header}; map one with "
-            '[source.csv] text = "COLUMN" (or --csv-text COLUMN)'
+            '[source.csv] text = "COLUMN" in the pipeline file (--pipeline FILE)'
         )
     for col in columns.labels:
         if col.lower() not in lowered:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Literal
 
 from textcl.stream.crisislex import is_crisislex, read_crisislex
-from textcl.stream.csvfile import ColumnMap, read_csv
+from textcl.stream.csvfile import ColumnMap, looks_like_csv_header, read_csv
 from textcl.stream.jsonl import DEFAULT_MAX_RECORD_BYTES, read_jsonl
 from textcl.stream.rejects import Reject
-from textcl.stream.source import STDIN, ByteSource, FollowSource
+from textcl.stream.source import BOM, STDIN, ByteSource, FollowSource
 from textcl.stream.text import read_text
 from textcl.types import Tweet
 
@@ -76,8 +76,11 @@ class TweetReader:
         for suffix, fmt in _SUFFIXES.items():
             if name.endswith(suffix):
                 return fmt
-        head = source.head().lstrip()
-        return "jsonl" if head.startswith(b"{") else "text"
+        head = source.head().removeprefix(BOM).lstrip()
+        if head.startswith(b"{"):
+            return "jsonl"
+        first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        return "csv" if looks_like_csv_header(first) else "text"
 
     def __iter__(self) -> Iterator[Tweet | Reject]:
         if self.format == "crisislex":
@@ -88,11 +91,7 @@ class TweetReader:
             if self.format == "jsonl":
                 yield from read_jsonl(source, self.max_record_bytes)
             elif self.format == "csv":
-                columns = self.csv_columns or ColumnMap(
-                    delimiter="\t"
-                    if source.name.lower().removesuffix(".gz").endswith(".tsv")
-                    else ","
-                )
+                columns = self.csv_columns or ColumnMap()  # delimiter sniffed
                 yield from read_csv(source, columns, self.max_record_bytes)
             else:
                 yield from read_text(source, self.max_record_bytes)

@@ -17,6 +17,8 @@ from typing import IO, BinaryIO
 GZIP_MAGIC = b"\x1f\x8b"
 STDIN = "-"
 
+BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark, dropped from the start of a file
+
 
 @dataclass(slots=True)
 class RawLine:
@@ -91,6 +93,9 @@ class ByteSource:
                 self.error = (number + 1, f"corrupt or truncated gzip data: {exc}")
                 return
             number += 1
+            if number == 1 and data.startswith(BOM):  # a UTF-8 byte-order mark is not data
+                offset += len(BOM)
+                data = data[len(BOM) :]
             yield RawLine(number, offset, data)
             offset += len(data)
 
@@ -165,6 +170,9 @@ class FollowSource(ByteSource):
                 if not pending.endswith(b"\n"):
                     continue
                 number += 1
+                if number == 1 and pending.startswith(BOM):
+                    offset += len(BOM)
+                    pending = pending[len(BOM) :]
                 yield RawLine(number, offset, pending)
                 offset += len(pending)
                 pending = b""
