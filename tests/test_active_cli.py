@@ -81,14 +81,31 @@ def test_labels_come_back_and_the_next_selection_uses_the_model(
     assert result.exit_code == 0, result.output
     meta = json.loads((model / "meta.json").read_text())
     assert sorted(meta["classes"]) == ["fire", "other"] and meta["labelled"] == len(rows)
-    again = invoke("label", str(labelled), "-m", str(model))  # a second round adds up
-    assert again.exit_code == 0
-    assert json.loads((model / "meta.json").read_text())["rounds"] == 2
+    # the same file again: each id is stored once, nothing is learned twice
+    again = invoke("label", str(labelled), "-m", str(model))
+    assert again.exit_code == 0 and "already known, skipped" in again.output
+    meta = json.loads((model / "meta.json").read_text())
+    assert meta["rounds"] == 1 and meta["labelled"] == len(rows)
+    # three labels changed: they replace the old ones; the model is scored on them first
+    for row in rows[:3]:
+        row["label"] = "other" if row["label"] == "fire" else "fire"
+    with labelled.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, rows[0].keys())
+        writer.writeheader()
+        writer.writerows(rows)
+    changed = invoke("label", str(labelled), "-m", str(model))
+    assert changed.exit_code == 0, changed.output
+    assert "accuracy on them, before learning" in changed.output
+    meta = json.loads((model / "meta.json").read_text())
+    assert meta["rounds"] == 2 and meta["labelled"] == len(rows)
+    held = [json.loads(line) for line in (model / "labelled.jsonl").open()]
+    assert {r["id"]: r["label"] for r in held}[rows[0]["id"]] == rows[0]["label"]
     out = tmp_path / "next"
     result = invoke("select", "-k", "2", "-o", str(out), "-q", "-m", str(model))
     assert result.exit_code == 0, result.output
     picks = [json.loads(line) for line in (out / "selection.jsonl").open()]
     assert any("uncertain" in p["reason"] for p in picks)
+    assert not {p["id"] for p in picks} & {r["id"] for r in rows}  # labelled: not re-picked
 
 
 def test_a_damaged_label_model_is_refused_with_the_reason(tmp_path: Path) -> None:

@@ -140,12 +140,20 @@ def label(
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("labels file", str(labels))
-    table.add_row("labels learned", f"{len(given):,}")
+    table.add_row("labels in the file", f"{len(given):,}")
+    table.add_row("learned (new ids)", f"{report.new:,}")
+    table.add_row("relabelled (changed)", f"{report.relabelled:,}")
+    table.add_row("already known, skipped", f"{report.skipped:,}")
     table.add_row("rows without a label", f"{skipped:,}")
     table.add_row("classes", ", ".join(label_model.classes))
     table.add_row("rounds", str(label_model.rounds))
-    table.add_row("final training loss", f"{report.final_loss:.3f}")
-    table.add_row("accuracy on all labels so far", f"{label_model.accuracy():.3f}")
+    table.add_row("labels held", f"{len(label_model.labelled):,}")
+    prequential = "n/a (fewer than 2 classes before)" if report.prequential is None else (
+        f"{report.prequential:.3f}"
+    )
+    table.add_row("accuracy on them, before learning", prequential)
+    if report.fit is not None:
+        table.add_row("final training loss", f"{report.fit.final_loss:.3f}")
     Console().print(table)
     Console().print(
         f"model saved in [bold]{model}[/]; use it with "

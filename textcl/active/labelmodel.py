@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,24 @@ FORMAT = "textcl-label-model/1"
 
 class LabelModelError(ValueError):
     """A label-model folder that textcl cannot read (another version, damaged files)."""
+
+
+@dataclass(frozen=True)
+class LearnReport:
+    """What one :meth:`LabelModel.learn` round did.
+
+    ``new`` / ``relabelled``: ids learned for the first time / with a changed label;
+    ``skipped``: rows already known with the same label (or repeated in the round);
+    ``prequential``: accuracy of the model on this round's labels *before* learning them
+    (``None`` while it knows fewer than two classes); ``fit``: the training report
+    (``None`` when nothing was new).
+    """
+
+    new: int
+    relabelled: int
+    skipped: int
+    prequential: float | None
+    fit: FitReport | None
 
 
 def hashed_features(tokens: Sequence[Sequence[str]], n_features: int) -> torch.Tensor:
@@ -71,17 +90,45 @@ class LabelModel:
         return [str(c) for c in self.head.classes]
 
     def learn(self, ids: Sequence[str], tokens: Sequence[Sequence[str]],
-              labels: Sequence[str]) -> FitReport:
-        """Train on one round of labelled tweets (replaying earlier rounds' labels)."""
+              labels: Sequence[str]) -> LearnReport:
+        """Train on one round of labelled tweets (replaying earlier rounds' labels).
+
+        Each tweet id is learned once: a label seen before for the same id is skipped, a
+        changed label replaces the old one. Before training, the model predicts the new
+        labels (test-then-train): ``LearnReport.prequential`` is that accuracy (a class
+        the model has never seen counts as a miss), ``None`` before it knows two classes.
+        """
         if not len(labels):
             raise ValueError("no labelled tweets to learn from")
-        x = hashed_features(tokens, self.n_features)
-        y = self.head.encode([str(v) for v in labels])
-        report = self.trainer.fit_task(x, y, None)
+        known = {r["id"]: n for n, r in enumerate(self.labelled)}
+        fresh: dict[str, tuple[list[str], str]] = {}
+        for i, t, v in zip(ids, tokens, labels, strict=True):
+            n = known.get(i)
+            if n is not None and self.labelled[n]["label"] == str(v):
+                continue
+            fresh[i] = (list(t), str(v))  # the last row of an id wins
+        if not fresh:
+            return LearnReport(new=0, relabelled=0, skipped=len(labels), prequential=None,
+                               fit=None)
+        new_ids = list(fresh)
+        x = hashed_features([fresh[i][0] for i in new_ids], self.n_features)
+        names = [fresh[i][1] for i in new_ids]
+        prequential = None
+        if self.head.n_classes >= 2:
+            predicted = self.probs([fresh[i][0] for i in new_ids]).argmax(axis=1)
+            prequential = float(np.mean([self.classes[p] == v for p, v in
+                                         zip(predicted, names, strict=True)]))
+        y = self.head.encode(names)
+        fit = self.trainer.fit_task(x, y, None)
         self.rounds += 1
-        self.labelled += [{"id": i, "tokens": list(t), "label": str(v), "round": self.rounds}
-                          for i, t, v in zip(ids, tokens, labels, strict=True)]
-        return report
+        relabelled = [i for i in new_ids if i in known]
+        drop = {known[i] for i in relabelled}
+        self.labelled = [r for n, r in enumerate(self.labelled) if n not in drop]
+        self.labelled += [{"id": i, "tokens": fresh[i][0], "label": fresh[i][1],
+                           "round": self.rounds} for i in new_ids]
+        return LearnReport(new=len(new_ids) - len(relabelled), relabelled=len(relabelled),
+                           skipped=len(labels) - len(new_ids), prequential=prequential,
+                           fit=fit)
 
     def probs(self, tokens: Sequence[Sequence[str]]) -> np.ndarray:
         """Class probabilities, one row per tweet (empty columns before any label)."""

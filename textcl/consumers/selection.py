@@ -42,6 +42,9 @@ class SelectionConsumer:
         self.fixed_background = background
         self.running_background: Counter[str] = Counter()
         self.model = model
+        # tweets the model already has a label for are not picked again
+        self.labelled_ids = frozenset(r["id"] for r in model.labelled) if model else frozenset()
+        self.skipped_labelled = 0
         self.max_pool = max_pool
         self.seed = seed
         others: list[tuple[Any, float]] = [(Novelty(), 0.25)]
@@ -55,6 +58,7 @@ class SelectionConsumer:
         self._texts: list[str] = []
         self._tokens: list[list[str]] = []
         self._times: list[str] = []
+        self._labelled_tokens: list[list[str]] = []
         self.selected = 0
         self.left_out = 0
         self.windows = 0
@@ -66,6 +70,10 @@ class SelectionConsumer:
 
     def update(self, batch: Batch) -> None:
         for tweet, tokens in zip(batch.tweets, batch.tokens, strict=True):
+            if tweet.id in self.labelled_ids:  # not a candidate, still part of the stream
+                self.skipped_labelled += 1
+                self._labelled_tokens.append(tokens)
+                continue
             if len(self._ids) >= self.max_pool:
                 self.left_out += 1
                 continue
@@ -78,9 +86,10 @@ class SelectionConsumer:
         self.windows += 1
         if self._ids:
             self._select(window)
-        for tokens in self._tokens:
+        for tokens in self._tokens + self._labelled_tokens:
             self.running_background.update(tokens)
         self._ids, self._texts, self._tokens, self._times = [], [], [], []
+        self._labelled_tokens = []
 
     def _select(self, window: Window) -> None:
         probs = None
@@ -104,7 +113,7 @@ class SelectionConsumer:
 
     def summary(self) -> dict[str, Any]:
         return {"windows": self.windows, "selected": self.selected, "budget": self.budget,
-                "pool_left_out": self.left_out,
+                "pool_left_out": self.left_out, "already_labelled": self.skipped_labelled,
                 "background": "given" if self.fixed_background else "earlier windows",
                 "uncertainty": self.model is not None and self.model.head.n_classes >= 2}
 
