@@ -49,3 +49,27 @@ def test_snapshots_cover_all_windows_with_enough_tweets_each(
     Pipeline(_config(10**9)).run(crisislex_t26 / EVENT, out_dir=out)
     files = sorted((out / "snapshots").glob("window-*.npz"))
     assert [f.name for f in files] == [f"window-{windows[-1]['window']:05d}.npz"]
+
+
+def test_neighbours_command_reads_the_model_and_snapshots_and_exports(
+    crisislex_t26: Path, tmp_path: Path
+) -> None:
+    from gensim.models import KeyedVectors
+    from typer.testing import CliRunner
+
+    from textcl.cli import app
+
+    out = tmp_path / "out"
+    Pipeline(_config(200)).run(crisislex_t26 / EVENT, out_dir=out)
+    runner = CliRunner()
+    result = runner.invoke(app, ["neighbours", str(out), "fire", "zzznotaword", "-n", "3",
+                                 "--export", str(tmp_path / "vectors.txt")])
+    assert result.exit_code == 0, result.output
+    assert "fire" in result.output and "not in the vocabulary" in result.output
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "vectors.txt"))
+    assert "fire" in kv.key_to_index and kv.vector_size == 100
+    snapshot = sorted((out / "snapshots").glob("window-*.npz"))[-1]
+    result = runner.invoke(app, ["neighbours", str(snapshot), "fire"])
+    assert result.exit_code == 0 and "fire" in result.output
+    result = runner.invoke(app, ["neighbours", str(tmp_path / "nope"), "fire"])
+    assert result.exit_code == 2 and "not found" in result.output

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -277,8 +277,7 @@ def drift(
             raise ValueError("give a SNAPSHOT_DIR, or --compare A B --targets FILE")
         paths = write_report(result, out)
     except (FileNotFoundError, ValueError) as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        _error_exit(exc)
     _print_drift(result)
     if result["mode"] == "compare":
         chosen = result["settings"]
@@ -289,6 +288,58 @@ def drift(
         )
         Console().print(f"word2vec: {shown}; score {chosen['score']}", highlight=False)
     Console().print(f"report: [bold]{paths['html']}[/] (and report.md, report.json)")
+
+
+@app.command()
+def neighbours(
+    path: Annotated[
+        Path,
+        typer.Argument(help="OUT of textcl stream (its word2vec.npz), a model or a snapshot .npz."),
+    ],
+    terms: Annotated[list[str], typer.Argument(help="Terms to look up.")],
+    topn: Annotated[int, typer.Option("--topn", "-n", help="Neighbours per term.")] = 10,
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="Also write the vectors in word2vec text format here."),
+    ] = None,
+) -> None:
+    """Most similar words of TERMS in a saved model or snapshot (and export it)."""
+    from textcl.embed.word2vec import ContinualWord2Vec, load_keyed_vectors
+
+    try:
+        file = path / "word2vec.npz" if path.is_dir() else path
+        if not file.is_file():
+            raise FileNotFoundError(f"{file}: not found (give OUT, a model or a snapshot .npz)")
+        try:
+            kv = load_keyed_vectors(file)
+        except KeyError:  # not a snapshot: a full model
+            kv = ContinualWord2Vec.load(file).snapshot()
+        if topn < 1:
+            raise ValueError(f"--topn must be at least 1, got {topn}")
+    except (FileNotFoundError, ValueError) as exc:
+        _error_exit(exc)
+    table = Table(title=f"neighbours in {file} ({len(kv.index_to_key):,} words)")
+    table.add_column("term", style="bold")
+    table.add_column("neighbours (cosine)")
+    for term in terms:
+        if term not in kv.key_to_index:
+            table.add_row(term, "[dim]not in the vocabulary[/]")
+            continue
+        near = kv.most_similar(term, topn=topn)
+        table.add_row(escape(term), escape(", ".join(f"{w} {s:.2f}" for w, s in near)))
+    Console().print(table)
+    if export is not None:
+        kv.save_word2vec_format(str(export), binary=False)
+        Console().print(
+            f"exported {len(kv.index_to_key):,} vectors to [bold]{export}[/] "
+            "(word2vec text format: gensim KeyedVectors.load_word2vec_format)"
+        )
+
+
+def _error_exit(exc: Exception) -> NoReturn:
+    """Print ``exc`` as a one-line error and exit with status 2."""
+    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2) from None
 
 
 def _compare_options(

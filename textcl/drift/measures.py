@@ -33,20 +33,41 @@ _CHUNK = 256  # terms per similarity block in Space.neighbours
 
 
 class Space:
-    """A :class:`KeyedVectors` with cached unit vectors and a frequent-word mask."""
+    """A :class:`KeyedVectors` with unit vectors and a frequent-word mask.
 
-    def __init__(self, kv: KeyedVectors, min_count: float = 0.0) -> None:
+    ``cache=True`` keeps the unit vectors (float32); ``cache=False`` computes them for
+    each :meth:`neighbours` call and single rows with :meth:`row`, so a long series of
+    snapshots holds only its stored vectors in memory.
+    """
+
+    def __init__(self, kv: KeyedVectors, min_count: float = 0.0, cache: bool = True) -> None:
         self.kv = kv
         self.keys: list[str] = list(kv.index_to_key)
         self.index: dict[str, int] = dict(kv.key_to_index)
-        vectors = np.asarray(kv.vectors, dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        self.unit = vectors / np.where(norms > 0, norms, 1.0)  # float32, zero rows stay 0
+        self._unit = self._normalised(kv.vectors) if cache else None
         if "count" in kv.expandos:
             self.counts = np.asarray(kv.expandos["count"], dtype=np.float64)[: len(self.keys)]
         else:
             self.counts = np.full(len(self.keys), np.inf)
         self.frequent = self.counts >= min_count
+
+    @staticmethod
+    def _normalised(vectors: np.ndarray) -> np.ndarray:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+        return vectors / np.where(norms > 0, norms, 1.0)  # float32, zero rows stay 0
+
+    @property
+    def unit(self) -> np.ndarray:
+        """Unit-length vectors, one row per word (computed now unless cached)."""
+        return self._unit if self._unit is not None else self._normalised(self.kv.vectors)
+
+    def row(self, term: str) -> np.ndarray:
+        """The unit vector of ``term`` (which must be present)."""
+        i = self.index[term]
+        if self._unit is not None:
+            return self._unit[i]
+        return self._normalised(self.kv.vectors[i])
 
     def count(self, term: str) -> float:
         i = self.index.get(term)
@@ -69,13 +90,14 @@ class Space:
         cols = np.flatnonzero(self.frequent)
         if cols.size == 0 or topn <= 0:
             return {t: [] for t in present}
-        frequent_unit = self.unit[cols]
+        unit = self.unit
+        frequent_unit = unit[cols]
         k = min(topn, cols.size)
         out: dict[str, list[tuple[str, float]]] = {}
         for start in range(0, len(present), _CHUNK):
             chunk = present[start : start + _CHUNK]
             rows = np.fromiter((self.index[t] for t in chunk), dtype=np.int64)
-            sims = self.unit[rows] @ frequent_unit.T
+            sims = unit[rows] @ frequent_unit.T
             pos = np.minimum(np.searchsorted(cols, rows), cols.size - 1)
             own = cols[pos] == rows
             sims[np.flatnonzero(own), pos[own]] = -np.inf  # a term is not its own neighbour
@@ -137,8 +159,8 @@ def local_neighbourhood_change(
         return None
 
     def sims(sp: Space) -> np.ndarray:
-        v = sp.unit[sp.index[term]]
-        return np.array([float(sp.unit[sp.index[w]] @ v) if w in sp.index else 0.0 for w in union])
+        v = sp.row(term)
+        return np.array([float(sp.row(w) @ v) if w in sp.index else 0.0 for w in union])
 
     return cosine_change(sims(a), sims(b))
 

@@ -133,7 +133,8 @@ def snapshot_drift(
         raise ValueError("no snapshots")
     do_align = (not shared_space(snapshots)) if align is None else bool(align)
     series = _aligned_series(snapshots, min_count) if do_align else list(snapshots)
-    spaces = [Space(kv, min_count) for kv in series]
+    # unit vectors are computed when used: a long series keeps only its stored vectors
+    spaces = [Space(kv, min_count, cache=False) for kv in series]
     windows = []
     for i, kv in enumerate(snapshots):
         tag = getattr(kv, "tag", None)
@@ -172,7 +173,7 @@ def snapshot_drift(
                 rsp = spaces[ref]
                 row[f"jaccard_{ref_name}"] = _r(jaccard(ref_nb, cur_nb))
                 row[f"cosine_{ref_name}"] = _r(
-                    cosine_change(rsp.unit[rsp.index[term]], sp.unit[sp.index[term]])
+                    cosine_change(rsp.row(term), sp.row(term))
                 )
                 row[f"lnc_{ref_name}"] = _r(
                     local_neighbourhood_change(rsp, sp, term, ref_nb, cur_nb)
