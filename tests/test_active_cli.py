@@ -129,3 +129,20 @@ def test_labels_file_errors_name_the_file_and_line(tmp_path: Path) -> None:
     assert read_labels(bad) == (["1"], ["flood"], ["news"], 1)
     result = invoke("label", str(tmp_path / "missing.csv"))
     assert result.exit_code == 2 and "not found" in result.output
+
+
+def test_the_first_window_is_contrasted_with_ordinary_text(crisislex_t26: Path, tmp_path) -> None:
+    """With no earlier window, picks are not just the first tweets (tied scores): the
+    window is contrasted with the embedded wordfreq background."""
+    event = crisislex_t26 / "2012_Colorado_wildfires"
+    out = tmp_path / "sel"
+    result = invoke("select", str(event), "-f", "crisislex", "-k", "5", "-o", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (out / "selection.jsonl").open()]
+    first = [r for r in rows if r["window"] == rows[0]["window"]]
+    assert len(first) == 5
+    assert sum("rare in background" in r["reason"] for r in first) >= 3, first[0]["reason"]
+    from textcl.stream.readers import read_tweets
+
+    earliest = sorted(read_tweets(event, "crisislex"), key=lambda t: t.created_at)[:5]
+    assert {r["id"] for r in first} != {t.id for t in earliest}

@@ -73,3 +73,26 @@ def test_neighbours_command_reads_the_model_and_snapshots_and_exports(
     assert result.exit_code == 0 and "fire" in result.output
     result = runner.invoke(app, ["neighbours", str(tmp_path / "nope"), "fire"])
     assert result.exit_code == 2 and "not found" in result.output
+
+
+def test_drift_command_keeps_the_stream_report_and_filters_common_words(
+    crisislex_t26: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from textcl.cli import app
+    from textcl.config import load_config
+    from textcl.paths import PROJECT_ROOT
+    from textcl.pipeline import mover_ignore
+
+    out = tmp_path / "out"
+    config = _config(200)
+    config.drift.enabled = True
+    Pipeline(config).run(crisislex_t26 / EVENT, out_dir=out)
+    stream_report = (out / "drift" / "report.json").read_bytes()
+    result = CliRunner().invoke(app, ["drift", str(out / "snapshots")])
+    assert result.exit_code == 0, result.output
+    assert (out / "drift" / "report.json").read_bytes() == stream_report  # not overwritten
+    report = json.loads((out / "drift-query" / "report.json").read_text())
+    common = mover_ignore(load_config(PROJECT_ROOT / "pipelines" / "default.toml"))
+    assert report["movers"] and not {m["term"] for m in report["movers"]} & common

@@ -20,7 +20,7 @@ from rich.table import Table
 from textcl import __version__
 from textcl.config import ConfigError, PipelineConfig, config_from_dict, load_config
 from textcl.paths import PROJECT_ROOT, sample_stream_path
-from textcl.pipeline import Pipeline, RunStats
+from textcl.pipeline import Pipeline, RunStats, mover_ignore
 from textcl.stream.readers import FORMATS, TweetReader
 from textcl.stream.rejects import StrictModeError
 
@@ -246,11 +246,24 @@ def drift(
     ] = None,
     pipeline: Annotated[
         Path | None,
-        typer.Option("--pipeline", "-p", help="Pipeline TOML whose [drift.compare] to use."),
+        typer.Option(
+            "--pipeline",
+            "-p",
+            help="Pipeline TOML: its \\[drift.compare], and the keyword languages whose "
+            "common words are never movers.",
+        ),
     ] = None,
     topn: Annotated[int, typer.Option("--topn", help="Neighbours per term.")] = 10,
     movers: Annotated[int, typer.Option("--movers", help="Top movers to rank.")] = 20,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Report folder.")] = Path("out/drift"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Report folder (default: drift-query beside SNAPSHOT_DIR, or "
+            "out/drift-compare; never the stream's own OUT/drift).",
+        ),
+    ] = None,
 ) -> None:
     """Drift report: how terms' nearest neighbours move across snapshots or two corpora."""
     from textcl.drift import (
@@ -272,9 +285,18 @@ def drift(
         elif snapshot_dir is not None:
             query = [t.strip() for t in terms.split(",") if t.strip()]
             snapshots = load_snapshots(snapshot_dir, dtype=None)
-            result = snapshot_drift(snapshots, query, topn=topn, movers=movers)
+            config = load_config(pipeline if pipeline is not None else _default_pipeline())
+            result = snapshot_drift(
+                snapshots, query, topn=topn, movers=movers, ignore=mover_ignore(config)
+            )
         else:
             raise ValueError("give a SNAPSHOT_DIR, or --compare A B --targets FILE")
+        if out is None:
+            out = (
+                Path("out/drift-compare")
+                if compare is not None
+                else _snapshot_root(snapshot_dir) / "drift-query"
+            )
         paths = write_report(result, out)
     except (FileNotFoundError, ValueError) as exc:
         _error_exit(exc)
@@ -342,6 +364,15 @@ def _error_exit(exc: Exception) -> NoReturn:
     raise typer.Exit(2) from None
 
 
+def _default_pipeline() -> Path | None:
+    return DEFAULT_PIPELINE if DEFAULT_PIPELINE.exists() else None
+
+
+def _snapshot_root(snapshot_dir: Path) -> Path:
+    """The run folder of a snapshot folder (OUT for OUT/snapshots; itself otherwise)."""
+    return snapshot_dir.parent if snapshot_dir.name == "snapshots" else snapshot_dir
+
+
 def _compare_options(
     pipeline: Path | None,
     seeds: str | None,
@@ -352,11 +383,7 @@ def _compare_options(
     score: str | None,
 ) -> dict[str, Any]:
     """``compare_corpora`` settings: the pipeline's ``[drift.compare]``, then the flags."""
-    path = (
-        pipeline
-        if pipeline is not None
-        else (DEFAULT_PIPELINE if DEFAULT_PIPELINE.exists() else None)
-    )
+    path = pipeline if pipeline is not None else _default_pipeline()
     options = load_config(path).drift.compare.compare_kwargs()
     if seeds is not None:
         try:
@@ -420,11 +447,7 @@ def _configure(
     collapse_retweets: bool,
     models: bool = True,
 ) -> PipelineConfig:
-    path = (
-        pipeline
-        if pipeline is not None
-        else (DEFAULT_PIPELINE if DEFAULT_PIPELINE.exists() else None)
-    )
+    path = pipeline if pipeline is not None else _default_pipeline()
     data = load_config(path).model_dump()
     overrides = {
         ("source", "format"): fmt,

@@ -97,7 +97,10 @@ class SelectionConsumer:
             probs = self.model.probs(self._tokens)
         candidates = Candidates(self._ids, self._texts, self._tokens, probs=probs)
         background = self.fixed_background or self.running_background
-        context = Context(background_counts=background or None,
+        total = None
+        if not background:  # the first window: contrast it with ordinary text (wordfreq)
+            background, total = self._embedded_background()
+        context = Context(background_counts=background or None, background_total=total,
                           seed=self.seed * 100_003 + window.index)
         selector = self.selector if background else self.first_selector
         for pick in selector.select(candidates, context):
@@ -111,10 +114,21 @@ class SelectionConsumer:
         self._jsonl.flush()
         self._csv_file.flush()
 
+    def _embedded_background(self) -> tuple[Counter[str], int]:
+        """Pseudo-counts of this window's terms in wordfreq's ordinary text (out of 1e9)."""
+        from textcl.keywords.background import wordfreq_background
+
+        reference = wordfreq_background()
+        scale = 1_000_000_000
+        terms = {t for doc in self._tokens for t in doc}
+        counts = Counter({t: max(1, round(reference.rate(t) * scale)) for t in terms})
+        return counts, max(scale, int(sum(counts.values())))
+
     def summary(self) -> dict[str, Any]:
         return {"windows": self.windows, "selected": self.selected, "budget": self.budget,
                 "pool_left_out": self.left_out, "already_labelled": self.skipped_labelled,
-                "background": "given" if self.fixed_background else "earlier windows",
+                "background": "given" if self.fixed_background
+                else "earlier windows (the first: wordfreq's ordinary text)",
                 "uncertainty": self.model is not None and self.model.head.n_classes >= 2}
 
     def close(self, out_dir: Path | None) -> None:
