@@ -142,6 +142,11 @@ def test_the_first_window_is_contrasted_with_ordinary_text(crisislex_t26: Path, 
     first = [r for r in rows if r["window"] == rows[0]["window"]]
     assert len(first) == 5
     assert sum("rare in background" in r["reason"] for r in first) >= 3, first[0]["reason"]
+    from textcl.keywords.tracker import default_ignore
+
+    cited = {t.strip() for r in rows for part in r["reason"].split(": ")[2:]
+             for t in part.split(")")[0].split(",")}
+    assert cited and not cited & default_ignore(), cited & default_ignore()
     from textcl.stream.readers import read_tweets
 
     earliest = sorted(read_tweets(event, "crisislex"), key=lambda t: t.created_at)[:5]

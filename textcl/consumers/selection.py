@@ -47,10 +47,14 @@ class SelectionConsumer:
         self.skipped_labelled = 0
         self.max_pool = max_pool
         self.seed = seed
-        others: list[tuple[Any, float]] = [(Novelty(), 0.25)]
+        from textcl.keywords.tracker import default_ignore
+
+        quiet = default_ignore()  # special tokens and stop words say nothing about a window
+        others: list[tuple[Any, float]] = [(Novelty(ignore=quiet), 0.25)]
         if model is not None and model.head.n_classes >= 2:
             others.append((Uncertainty("entropy"), 1.0))
-        self.selector = Selector([(TermLogOdds(), 1.0), *others], budget, diversity=diversity,
+        self.selector = Selector([(TermLogOdds(ignore=quiet), 1.0), *others], budget,
+                                 diversity=diversity,
                                  seed=seed)
         # the stream's first window has nothing before it to contrast with
         self.first_selector = Selector(others, budget, diversity=diversity, seed=seed)
