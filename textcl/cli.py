@@ -28,6 +28,8 @@ app = typer.Typer(
     help="Continual learning on text streams.", no_args_is_help=True, add_completion=False
 )
 console = Console(stderr=True)
+# what a command reports as a one-line error (exit 2) instead of a traceback
+ERRORS = (ConfigError, StrictModeError, FileNotFoundError, IsADirectoryError, ValueError)
 DEFAULT_PIPELINE = PROJECT_ROOT / "pipelines" / "default.toml"
 
 
@@ -194,9 +196,8 @@ def stream(
         )
         with _graceful_stop(runner):
             summary = run(src, out_dir)
-    except (ConfigError, StrictModeError, FileNotFoundError, IsADirectoryError, ValueError) as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    except ERRORS as exc:
+        _error_exit(exc)
     if runner.resume_note:
         console.print(
             f"[yellow]note:[/] {escape(runner.resume_note)}", highlight=False, soft_wrap=True
@@ -220,29 +221,35 @@ def drift(
     ] = None,
     seeds: Annotated[
         str | None,
-        typer.Option("--seeds", help="With --compare: seeds of the model ensemble [1,2,3]."),
+        typer.Option(
+            "--seeds", help="With --compare: seeds of the model ensemble (default: 1,2,3)."
+        ),
     ] = None,
     epochs: Annotated[
         int | None,
-        typer.Option("--epochs", help="With --compare: epochs [from the corpus size, 5-40]."),
+        typer.Option(
+            "--epochs", help="With --compare: epochs (default: from the corpus size, 5-40)."
+        ),
     ] = None,
     dim: Annotated[
-        int | None, typer.Option("--dim", help="With --compare: vector size [100].")
+        int | None, typer.Option("--dim", help="With --compare: vector size (default: 100).")
     ] = None,
     context: Annotated[
-        int | None, typer.Option("--window", help="With --compare: context window [10].")
+        int | None, typer.Option("--window", help="With --compare: context window (default: 10).")
     ] = None,
     tokenized: Annotated[
         bool | None,
         typer.Option(
             "--tokenized/--raw",
             help="With --compare: lines are space-separated tokens / raw tweets to "
-            "tokenise [detected per file].",
+            "tokenise (default: detected per file).",
         ),
     ] = None,
     score: Annotated[
         str | None,
-        typer.Option("--score", help="With --compare: cosine | lnc | cosine+lnc [cosine+lnc]."),
+        typer.Option(
+            "--score", help="With --compare: cosine | lnc | cosine+lnc (default: cosine+lnc)."
+        ),
     ] = None,
     pipeline: Annotated[
         Path | None,

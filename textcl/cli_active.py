@@ -9,22 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from textcl.cli import _configure, _run_with_progress, app, console
-from textcl.config import ConfigError
+from textcl.cli import ERRORS, _configure, _error_exit, _run_with_progress, app
 from textcl.paths import sample_stream_path
 from textcl.pipeline import Pipeline
-from textcl.stream.rejects import StrictModeError
 from textcl.stream.tokenize import TweetTokenizer
-
-ERRORS = (ConfigError, StrictModeError, FileNotFoundError, IsADirectoryError, ValueError)
-
-
-def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2) from None
 
 
 @app.command()
@@ -86,7 +76,7 @@ def select(
         run = runner.run if quiet else partial(_run_with_progress, runner)
         summary = run(src, out)
     except (*ERRORS, LabelModelError) as exc:
-        _fail(exc)
+        _error_exit(exc)
     info = summary["consumers"]["selection"]
     table = Table(title="textcl select", show_header=False)
     table.add_column(style="bold")
@@ -135,7 +125,7 @@ def label(
         report = label_model.learn(ids, [tokenizer(t) for t in texts], given)
         label_model.save(model)
     except (*ERRORS, LabelModelError) as exc:
-        _fail(exc)
+        _error_exit(exc)
     table = Table(title="textcl label", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")

@@ -107,6 +107,7 @@ class Pipeline:
         stats = self.stats = RunStats()
         checkpoint_dir = out / "checkpoint" if out is not None and cfg.output.checkpoint else None
         saved = None
+        self.resume_note = None
         if resume:
             if checkpoint_dir is None:
                 raise ValueError("--resume needs an output folder with [output] checkpoint on")
@@ -229,9 +230,7 @@ class Pipeline:
 
         summary["version"] = __version__
         summary["config"] = cfg.model_dump(mode="json")  # the pipeline as run
-        summary["resume"] = (
-            self.resume_note if resume and saved is None else ("resumed" if resume else None)
-        )
+        summary["resume"] = self.resume_note or ("resumed" if resume else None)
         if out is not None and cfg.drift.enabled and (out / "snapshots").is_dir():
             summary["drift"] = write_stream_drift(cfg, out)
         if out is not None:

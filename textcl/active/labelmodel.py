@@ -115,7 +115,7 @@ class LabelModel:
         names = [fresh[i][1] for i in new_ids]
         prequential = None
         if self.head.n_classes >= 2:
-            predicted = self.probs([fresh[i][0] for i in new_ids]).argmax(axis=1)
+            predicted = self.trainer.scores(x).argmax(dim=1).tolist()
             prequential = float(np.mean([self.classes[p] == v for p, v in
                                          zip(predicted, names, strict=True)]))
         y = self.head.encode(names)

@@ -56,7 +56,7 @@ class SelectionConsumer:
         self.selector = Selector([(TermLogOdds(ignore=quiet), 1.0), *others], budget,
                                  diversity=diversity,
                                  seed=seed)
-        # the stream's first window has nothing before it to contrast with
+        # a window with no terms at all has no background to contrast with
         self.first_selector = Selector(others, budget, diversity=diversity, seed=seed)
         self._ids: list[str] = []
         self._texts: list[str] = []

@@ -46,8 +46,8 @@ class Word2VecConsumer:
         self.window_loss: float | None = None  # mean loss per trained word, last window
         self._loss = 0.0
         self._trained = 0
-        # windows ended since the last snapshot: [first index, first start, tweets] and the
-        # last window ended (snapshotted at close when still pending)
+        # the windows ended since the last snapshot ("first", "start", "tweets", and the
+        # last one's "window" / "end"); written at close when still pending
         self._pending: dict[str, Any] | None = None
         self._index: IO[bytes] | None = None
         if snapshot_dir is not None:

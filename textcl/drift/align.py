@@ -20,9 +20,9 @@ from scipy.linalg import orthogonal_procrustes
 __all__ = ["align_to", "procrustes", "shared_anchors", "unit_rows"]
 
 
-def unit_rows(m: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero)."""
-    m = np.asarray(m, dtype=np.float64)
+def unit_rows(m: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), computed in ``dtype``."""
+    m = np.asarray(m, dtype=dtype)
     n = np.linalg.norm(m, axis=-1, keepdims=True)
     return m / np.where(n > 0, n, 1.0)
 

@@ -184,7 +184,7 @@ def _resolve_settings(
 def _centred_cosine(sa: Space, sb: Space, mean: np.ndarray, term: str) -> float:
     """``1 - cos`` of the term's unit vector in A and aligned vector in B, both minus
     the mean unit anchor vector of A (the common direction every vector shares)."""
-    return cosine_change(sa.unit[sa.index[term]] - mean, sb.kv[term] - mean)
+    return cosine_change(sa.row(term) - mean, sb.kv[term] - mean)
 
 
 def compare_corpora(

@@ -19,6 +19,8 @@ from collections.abc import Collection, Iterable, Sequence
 import numpy as np
 from gensim.models.keyedvectors import KeyedVectors
 
+from textcl.drift.align import unit_rows
+
 __all__ = [
     "Space",
     "cosine_change",
@@ -44,30 +46,24 @@ class Space:
         self.kv = kv
         self.keys: list[str] = list(kv.index_to_key)
         self.index: dict[str, int] = dict(kv.key_to_index)
-        self._unit = self._normalised(kv.vectors) if cache else None
+        self._unit = unit_rows(kv.vectors, np.float32) if cache else None
         if "count" in kv.expandos:
             self.counts = np.asarray(kv.expandos["count"], dtype=np.float64)[: len(self.keys)]
         else:
             self.counts = np.full(len(self.keys), np.inf)
         self.frequent = self.counts >= min_count
 
-    @staticmethod
-    def _normalised(vectors: np.ndarray) -> np.ndarray:
-        vectors = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-        return vectors / np.where(norms > 0, norms, 1.0)  # float32, zero rows stay 0
-
     @property
     def unit(self) -> np.ndarray:
         """Unit-length vectors, one row per word (computed now unless cached)."""
-        return self._unit if self._unit is not None else self._normalised(self.kv.vectors)
+        return self._unit if self._unit is not None else unit_rows(self.kv.vectors, np.float32)
 
     def row(self, term: str) -> np.ndarray:
         """The unit vector of ``term`` (which must be present)."""
         i = self.index[term]
         if self._unit is not None:
             return self._unit[i]
-        return self._normalised(self.kv.vectors[i])
+        return unit_rows(self.kv.vectors[i], np.float32)
 
     def count(self, term: str) -> float:
         i = self.index.get(term)

@@ -20,6 +20,13 @@ STDIN = "-"
 BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark, dropped from the start of a file
 
 
+def _drop_bom(first_line: bytes, offset: int) -> tuple[bytes, int]:
+    """The first line without a byte-order mark, and the offset just after the mark."""
+    if first_line.startswith(BOM):
+        return first_line[len(BOM) :], offset + len(BOM)
+    return first_line, offset
+
+
 @dataclass(slots=True)
 class RawLine:
     """One physical line of input: 1-based number, byte offset (uncompressed), bytes."""
@@ -93,9 +100,8 @@ class ByteSource:
                 self.error = (number + 1, f"corrupt or truncated gzip data: {exc}")
                 return
             number += 1
-            if number == 1 and data.startswith(BOM):  # a UTF-8 byte-order mark is not data
-                offset += len(BOM)
-                data = data[len(BOM) :]
+            if number == 1:
+                data, offset = _drop_bom(data, offset)
             yield RawLine(number, offset, data)
             offset += len(data)
 
@@ -170,9 +176,8 @@ class FollowSource(ByteSource):
                 if not pending.endswith(b"\n"):
                     continue
                 number += 1
-                if number == 1 and pending.startswith(BOM):
-                    offset += len(BOM)
-                    pending = pending[len(BOM) :]
+                if number == 1:
+                    pending, offset = _drop_bom(pending, offset)
                 yield RawLine(number, offset, pending)
                 offset += len(pending)
                 pending = b""
