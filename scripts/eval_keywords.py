@@ -177,8 +177,9 @@ def score_sets(name: str, sets: Sequence[set[str]], truth: Truth, n: int, second
 
 def textcl_sets(
     source: Path, overrides: dict, full: bool, n_windows: int
-) -> tuple[list[set[str]], int, float]:
-    """Run the default pipeline (plus ``overrides``) and rebuild the set per window."""
+) -> tuple[list[set[str]], int, float, list[int]]:
+    """Run the default pipeline (plus ``overrides``) and rebuild the set per window;
+    also the windows (indices) with an event alarm."""
     default = PROJECT_ROOT / "pipelines" / "default.toml"
     config = load_config(default)
     data = config.model_dump()
@@ -196,6 +197,7 @@ def textcl_sets(
         seconds = time.perf_counter() - started
         windows = [json.loads(x) for x in (out / "windows.jsonl").read_text().splitlines()]
         transitions = [json.loads(x) for x in (out / "keywords.jsonl").read_text().splitlines()]
+        alarms = [json.loads(x) for x in (out / "alarms.jsonl").read_text().splitlines()]
     if len(windows) != n_windows:
         raise SystemExit(f"the pipeline made {len(windows)} windows, the truth {n_windows}")
     by_end: dict[str, list[dict]] = defaultdict(list)
@@ -210,7 +212,51 @@ def textcl_sets(
             else:
                 current.discard(t["term"])
         sets.append(set(current))
-    return sets, config.keywords.size, seconds
+    window_of = {w["end"]: i for i, w in enumerate(windows)}
+    alarmed = sorted({window_of[a["time"]] for a in alarms if a["statistic"] == "event"})
+    return sets, config.keywords.size, seconds, alarmed
+
+
+# -- event alarms ----------------------------------------------------------------------
+
+
+@dataclass
+class AlarmResult:
+    name: str
+    alarm_days: int
+    detected: int
+    events: int
+    false_days: int
+
+
+def score_alarms(name: str, alarmed: Sequence[int], truth: Truth) -> AlarmResult:
+    """An event is detected when an alarm falls on its first active day or the next;
+    an alarm day near no event's start is a false alarm."""
+    starts = {event: act[0] for event, act in truth.active.items()}
+    hits = set(alarmed)
+    detected = sum(1 for w in starts.values() if w in hits or w + 1 in hits)
+    near = {w + d for w in starts.values() for d in (0, 1)}
+    false_days = sum(1 for w in hits if w not in near)
+    return AlarmResult(name, len(hits), detected, len(starts), false_days)
+
+
+def volume_spikes(truth: Truth, factor: float = 3.0, past: int = 7, least: int = 10) -> list[int]:
+    """Baseline: a day with at least ``factor`` times the median tweet count of the
+    ``past`` earlier days (and ``least`` tweets); the first day alarms when it has them."""
+    counts = [len(tweets) for tweets in truth.windows]
+    out = []
+    for w, c in enumerate(counts):
+        before = counts[max(0, w - past):w]
+        ref = statistics.median(before) if before else 0.0
+        if c >= least and c >= factor * ref:
+            out.append(w)
+    return out
+
+
+def report_alarms(results: list[AlarmResult]) -> None:
+    print(f"\n{'event alarms':44s} {'alarm days':>10s} {'detected':>9s} {'false days':>10s}")
+    for r in results:
+        print(f"{r.name:44s} {r.alarm_days:10d} {r.detected:4d}/{r.events:<4d} {r.false_days:10d}")
 
 
 # -- baselines -------------------------------------------------------------------------
@@ -327,10 +373,10 @@ def evaluate(
     truth = build_truth(source, t26, tokenizer, args.min_occ, args.active, event_of)
     ignore = default_ignore()
     overrides = {"keywords": dict(_parse(kv) for kv in args.set)} if args.set else {}
-    sets, n, seconds = textcl_sets(source, overrides, args.full, len(truth.windows))
+    sets, n, seconds, alarmed = textcl_sets(source, overrides, args.full, len(truth.windows))
     name = "textcl stream, default pipeline" + (f" {' '.join(args.set)}" if args.set else "")
     results = [score_sets(name, sets, truth, n, seconds)]
-    hist, _, hist_s = textcl_sets(
+    hist, _, hist_s, _ = textcl_sets(
         source, {"keywords": {"background": "history"}}, False, len(truth.windows)
     )
     for name, run in (
@@ -345,7 +391,12 @@ def evaluate(
     events = len(truth.keywords)
     days = len(truth.windows)
     detail = f"{title}: {events} events with keywords, {days} daily windows, N = {n}"
-    return report(detail, results, args.per_event)
+    ok = report(detail, results, args.per_event)
+    report_alarms([
+        score_alarms("textcl event alarms (an event group reaches 3 terms)", alarmed, truth),
+        score_alarms("daily volume >= 3x the median of 7 days before", volume_spikes(truth), truth),
+    ])
+    return ok
 
 
 def _parse(pair: str) -> tuple[str, object]:

@@ -96,3 +96,37 @@ def test_unsorted_and_untimed_inputs_warn(shared_data: Path, tmp_path: Path) -> 
     counted = config_from_dict({**off, "window": {"every": "1000"}})
     summary = Pipeline(counted).run(text, out_dir=tmp_path / "te2")
     assert summary["windows"] > 1 and summary["warnings"] == []
+
+
+def test_sort_puts_an_unsorted_file_in_time_order(shared_data: Path, tmp_path: Path) -> None:
+    """CrisisLex T6's Boston file is not in time order: --sort gives its 5 days as 5
+    windows, none late, no warning; an external sort of many small runs reads the same."""
+    from textcl.config import config_from_dict
+    from textcl.pipeline import Pipeline
+    from textcl.stream.readers import TweetReader
+    from textcl.stream.sort import TimeSorted
+
+    t6 = shared_data / "crisislex" / "T6" / "2013_Boston_Bombings-ontopic_offtopic.csv"
+    off = {"word2vec": {"enabled": False}, "keywords": {"enabled": False},
+           "drift": {"enabled": False}, "source": {"sort": True}}
+    summary = Pipeline(config_from_dict(off)).run(t6, out_dir=tmp_path / "sorted")
+    assert summary["windows"] == 5 and summary["late"] == 0 and summary["warnings"] == []
+    assert summary["read"] == summary["processed"] + summary["rejected"] > 10_000
+    in_memory = list(TimeSorted(TweetReader(t6), run_size=10**9))
+    spilled = TimeSorted(TweetReader(t6), run_size=997)
+    external = list(spilled)
+    assert spilled.runs > 10 and external == in_memory
+    times = [t.created_at for t in external]
+    assert times == sorted(times)
+
+
+def test_sort_refuses_a_followed_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from textcl.cli import app
+
+    f = tmp_path / "t.txt"
+    f.write_text("hello\n")
+    result = CliRunner().invoke(app, ["stream", str(f), "--sort", "--follow", "-o",
+                                      str(tmp_path / "o")])
+    assert result.exit_code == 2 and "--sort" in result.output

@@ -159,11 +159,24 @@ def stream(
             "without new lines (default: never, stop with Ctrl-C).",
         ),
     ] = None,
+    sort: Annotated[
+        bool,
+        typer.Option(
+            "--sort",
+            help="Sort a file that is not in time order first (external sort, bounded "
+            "memory; [source] sort).",
+            metavar="",
+        ),
+    ] = False,
 ) -> None:
     """Stream tweets through a pipeline; write summary.json, windows.jsonl, rejects.jsonl."""
     try:
+        if sort and (follow or live != "file"):
+            raise ValueError("--sort reads a file to its end first: not with --follow or "
+                             "a live --source")
         config = _configure(
-            pipeline, fmt, strict, window, batch_size, collapse_duplicates, collapse_retweets
+            pipeline, fmt, strict, window, batch_size, collapse_duplicates, collapse_retweets,
+            sort=sort,
         )
         runner = Pipeline(config)
         stop = runner.stop_event
@@ -453,6 +466,7 @@ def _configure(
     collapse_duplicates: bool,
     collapse_retweets: bool,
     models: bool = True,
+    sort: bool = False,
 ) -> PipelineConfig:
     path = pipeline if pipeline is not None else _default_pipeline()
     data = load_config(path).model_dump()
@@ -461,6 +475,7 @@ def _configure(
         ("source", "strict"): True if strict else None,
         ("source", "collapse_duplicates"): True if collapse_duplicates else None,
         ("source", "collapse_retweets"): True if collapse_retweets else None,
+        ("source", "sort"): True if sort else None,
         ("window", "every"): window,
         ("window", "batch_size"): batch_size,
     }
@@ -544,6 +559,11 @@ def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     if keywords:
         current = ", ".join(k["term"] for k in keywords["keywords"][:8])
         table.add_row("keywords now", current or "-")
+        table.add_row("event alarms / all alarms", f"{keywords.get('event_alarms', 0):,} / "
+                      f"{keywords['alarms']:,}")
+        for event in keywords.get("past_events", [])[:2]:
+            span = f"{event['since'][:10]} to {event['until'][:10]}"
+            table.add_row(f"past event ({span})", ", ".join(event["terms"][:6]))
     if summary.get("drift", {}).get("top_movers"):
         table.add_row("top movers", ", ".join(summary["drift"]["top_movers"][:5]))
     out = Console()
@@ -551,14 +571,16 @@ def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     files = ["summary.json", "windows.jsonl"]
     files += ["rejects.jsonl"] if summary["rejected"] else []
     files += ["snapshots/", "word2vec.npz"] if w2v else []
-    files += ["keywords.jsonl", "keywords_final.json", "alarms.jsonl"] if keywords else []
+    files += (
+        ["keywords.jsonl", "keywords_final.json", "events.json", "alarms.jsonl"] if keywords else []
+    )
     files += ["drift/report.html"] if summary.get("drift", {}).get("report") else []
     out.print(f"outputs in [bold]{out_dir}[/]: {', '.join(files)}")
     for warning in summary.get("warnings", []):
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
-from textcl import cli_active  # noqa: E402, F401  (registers `select` and `label`)
+from textcl import cli_active, cli_inspect  # noqa: E402, F401  (register their commands)
 
 if __name__ == "__main__":
     app()

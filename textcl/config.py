@@ -71,6 +71,8 @@ class SourceSection(_Section):
     collapse_duplicates: bool = False
     collapse_retweets: bool = False
     dedup_memory: int = Field(default=1_000_000, gt=0)
+    sort: bool = False
+    sort_run_size: int = Field(default=200_000, gt=0)
     csv: CsvSection = Field(default_factory=CsvSection)
 
 
@@ -160,8 +162,10 @@ class KeywordsSection(_Section):
     ``background``: the reference for distinctiveness — ``"wordfreq"`` (embedded word
     frequencies of ``languages``, no download), ``"history"`` (the stream's own decayed
     history), or a list of plain-text files of ordinary tweets (one per line).
-    Every other key except ``enabled``, ``languages``, ``hashtag_share`` and ``alarms``
-    is a constructor argument of the tracker with the same default.
+    ``alarms``: river drift alarms on the window statistics; ``event_alarm_terms``: an
+    alarm when an event group first holds this many terms at once (0: off).
+    Every other key except ``enabled``, ``languages``, ``hashtag_share``, ``alarms`` and
+    ``event_alarm_terms`` is a constructor argument of the tracker with the same default.
     """
 
     enabled: bool = True
@@ -185,13 +189,17 @@ class KeywordsSection(_Section):
     capacity: int = Field(default=100_000, gt=0)
     sample_size: int = Field(default=20_000, gt=0)
     alarms: bool = True
+    event_alarm_terms: int = Field(default=3, ge=0)
 
     _leave_below_enter = field_validator("leave")(_at_most("enter"))
 
     def tracker_kwargs(self) -> dict[str, Any]:
         """Constructor arguments for KeywordTracker (the background excluded)."""
         return self.model_dump(
-            exclude={"enabled", "background", "languages", "hashtag_share", "alarms"}
+            exclude={
+                "enabled", "background", "languages", "hashtag_share", "alarms",
+                "event_alarm_terms",
+            }
         )
 
 

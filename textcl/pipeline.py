@@ -25,6 +25,7 @@ from textcl.stream.dedup import Deduplicator
 from textcl.stream.oov import OovRate
 from textcl.stream.readers import TweetReader
 from textcl.stream.rejects import Reject, RejectsWriter, StrictModeError
+from textcl.stream.sort import TimeSorted
 from textcl.stream.timeparse import to_iso
 from textcl.stream.tokenize import TweetTokenizer
 from textcl.stream.window import BatchEvent, Windower
@@ -79,10 +80,11 @@ class Pipeline:
         self.consumers.append(consumer)
         return self
 
-    def reader(self, source: str | Path) -> TweetReader:
-        """The configured reader for ``source``."""
+    def reader(self, source: str | Path) -> TweetReader | TimeSorted:
+        """The configured reader for ``source`` (time-sorted with ``[source] sort``)."""
         src = self.config.source
-        return TweetReader(source, src.format, src.csv.column_map(), src.max_record_bytes)
+        reader = TweetReader(source, src.format, src.csv.column_map(), src.max_record_bytes)
+        return TimeSorted(reader, src.sort_run_size) if src.sort else reader
 
     def run(
         self,
@@ -406,7 +408,7 @@ def run_warnings(summary: dict[str, Any], every: str) -> list[str]:
         warnings.append(
             f"{late:,} of {tweets:,} tweets ({late / max(tweets, 1):.0%}) were older than "
             "the open window and were counted in it: the input is not in time order; "
-            "sort it by time first, or use windows of N tweets (--window 5000)"
+            "sort it by time first (--sort), or use windows of N tweets (--window 5000)"
         )
     timed = not every.isdigit()
     if timed and summary["windows"] == 1 and tweets >= 1000:

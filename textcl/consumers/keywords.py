@@ -5,9 +5,14 @@ Writes, under ``out_dir``:
 * ``keywords.jsonl``: the set's transitions in order
   (``{"time", "term", "action", "score", "reason"}``), flushed at each window end;
 * ``alarms.jsonl``: drift alarms (``{"time", "statistic", "detector", "value"}``), when
-  ``alarms`` is given;
+  ``alarms`` is given, and event alarms: an event group of the set holding ``event_terms`` terms
+  at once for the first time (``{"time", "statistic": "event", "detector": "keywords",
+  "value": terms, "group", "since": when the event began, "terms"}``);
 * ``keywords_final.json`` at :meth:`close`: the final set (``term``, ``score``, ``since``,
-  ``group``: the id of the term's event group).
+  ``group``: the id of the term's event group);
+* ``events.json`` at :meth:`close`: every event group the set held, most recent first
+  (``group``, ``since``, ``until``: the window end it went quiet, ``None`` if ongoing,
+  ``terms``, ``peak``), so a stream whose events are over still shows what it was about.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ class KeywordConsumer:
         tracker: the tracker (a default one when ``None``).
         out_dir: folder for ``keywords.jsonl``, ``alarms.jsonl``, ``keywords_final.json``.
         alarms: drift alarms over the window statistics, or ``None``.
+        event_terms: terms an event group must hold at once to raise its (one) event
+            alarm (0: no event alarms).
     """
 
     name = "keywords"
@@ -47,12 +54,15 @@ class KeywordConsumer:
         tracker: KeywordTracker | None = None,
         out_dir: Path | None = None,
         alarms: DriftAlarms | None = None,
+        event_terms: int = 3,
     ) -> None:
+        self.event_terms = event_terms
         self.tracker = tracker if tracker is not None else KeywordTracker()
         self.alarms = alarms
         self.out_dir = out_dir
         self.transitions = 0
         self.alarm_count = 0
+        self.event_alarm_count = 0
         self.last_alarms: list[dict[str, Any]] = []
         self._extra: dict[str, float] = {}
         # Called at each window end for more alarm statistics (e.g. the word2vec loss).
@@ -62,7 +72,7 @@ class KeywordConsumer:
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             self._fh = open_output(out_dir / "keywords.jsonl")
-            if alarms is not None:
+            if alarms is not None or event_terms > 0:
                 self._alarm_fh = open_output(out_dir / "alarms.jsonl")
 
     def observe(self, statistic: str, value: float) -> None:
@@ -79,7 +89,8 @@ class KeywordConsumer:
             for event in events:
                 self._fh.write(orjson.dumps(event) + b"\n")
             self._fh.flush()
-        self.last_alarms = []
+        alarms = self._event_alarms(window)
+        self.event_alarm_count += len(alarms)
         if self.alarms is not None:
             stats = {
                 "oov_rate": self.tracker.last_stats["oov_rate"],
@@ -87,14 +98,29 @@ class KeywordConsumer:
                 **(self.window_statistics() if self.window_statistics else {}),
                 **self._extra,
             }
-            self.last_alarms = self.alarms.update(stats, to_iso(window.end))
-            self.alarm_count += len(self.last_alarms)
-            if self._alarm_fh is not None:
-                for alarm in self.last_alarms:
-                    self._alarm_fh.write(orjson.dumps(alarm) + b"\n")
-                self._alarm_fh.flush()
+            alarms += self.alarms.update(stats, to_iso(window.end))
+        self.last_alarms = alarms
+        self.alarm_count += len(alarms)
+        if self._alarm_fh is not None and alarms:
+            for alarm in alarms:
+                self._alarm_fh.write(orjson.dumps(alarm) + b"\n")
+            self._alarm_fh.flush()
         self._extra = {}
         return events
+
+    def _event_alarms(self, window: Window) -> list[dict[str, Any]]:
+        """One alarm per event group, when it first holds ``event_terms`` terms at once."""
+        if self.event_terms <= 0:
+            return []
+        live = self.tracker.groups.terms()
+        return [
+            {"time": to_iso(window.end), "statistic": "event", "detector": "keywords",
+             "value": float(len(live.get(rec["group"], []))), "group": rec["group"],
+             "since": rec["since"], "terms": live.get(rec["group"], rec["terms"])}
+            for rec in sorted(
+                self.tracker.event_log.newly_reached(self.event_terms), key=lambda r: r["group"]
+            )
+        ]
 
     def top_terms(self, n: int) -> list[str]:
         """The ``n`` best-scored members of the set now (probe terms that follow it)."""
@@ -109,8 +135,13 @@ class KeywordConsumer:
                 {"group": e["group"], "terms": e["terms"][:SUMMARY_EVENT_TERMS]}
                 for e in self.tracker.events()[:SUMMARY_EVENTS]
             ],
+            "past_events": [
+                {**e, "terms": e["terms"][:SUMMARY_EVENT_TERMS]}
+                for e in self.tracker.event_log.largest(SUMMARY_EVENTS, ended_only=True)
+            ],
             "transitions": self.transitions,
             "alarms": self.alarm_count,
+            "event_alarms": self.event_alarm_count,
         }
 
     def close(self, out_dir: Path | None = None) -> None:
@@ -125,12 +156,15 @@ class KeywordConsumer:
             target.mkdir(parents=True, exist_ok=True)
             data = orjson.dumps(self.tracker.current(), option=orjson.OPT_INDENT_2)
             (target / "keywords_final.json").write_bytes(data + b"\n")
+            log = orjson.dumps(self.tracker.event_log.events(), option=orjson.OPT_INDENT_2)
+            (target / "events.json").write_bytes(log + b"\n")
 
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {
             "tracker": self.tracker.state_dict(),
             "transitions": self.transitions,
             "alarm_count": self.alarm_count,
+            "event_alarm_count": self.event_alarm_count,
         }
         if self.alarms is not None:
             state["alarms"] = self.alarms.state_dict()
@@ -140,5 +174,6 @@ class KeywordConsumer:
         self.tracker.load_state_dict(state["tracker"])
         self.transitions = int(state["transitions"])
         self.alarm_count = int(state["alarm_count"])
+        self.event_alarm_count = int(state.get("event_alarm_count", 0))
         if self.alarms is not None and "alarms" in state:
             self.alarms.load_state_dict(state["alarms"])

@@ -25,7 +25,7 @@ def build_consumers(config: PipelineConfig, out_dir: Path | None) -> list[Consum
 
         tracker = KeywordTracker(background=keyword_background(config), **kw.tracker_kwargs())
         alarms = DriftAlarms() if kw.alarms else None
-        keywords = KeywordConsumer(tracker, out_dir, alarms)
+        keywords = KeywordConsumer(tracker, out_dir, alarms, kw.event_alarm_terms)
         consumers.append(keywords)
     auto = config.drift.auto_terms
     probe_source = (

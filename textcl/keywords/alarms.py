@@ -15,8 +15,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from river import drift
-
 DETECTORS = ("adwin", "page_hinkley")
 
 
@@ -26,6 +24,8 @@ class _Stat:
         self.reset()
 
     def reset(self) -> None:
+        from river import drift  # imported on first use: ~1 s, needed only with alarms
+
         o = self.owner
         self.warm: list[float] = []
         self.mean = 0.0

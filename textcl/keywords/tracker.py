@@ -56,6 +56,7 @@ from itertools import chain
 from typing import Any
 
 from textcl.keywords.background import Background
+from textcl.keywords.eventlog import EventLog
 from textcl.keywords.groups import EventGroups, TweetSample, stable_hash
 from textcl.stream.timeparse import to_iso
 
@@ -183,6 +184,7 @@ class KeywordTracker:
         self._members: dict[str, dict[str, Any]] = {}
         self._streak: dict[str, int] = {}
         self.groups = EventGroups(self.assoc)
+        self.event_log = EventLog()
         self._sample = TweetSample(self.sample_size)
 
     # -- counting ---------------------------------------------------------------------
@@ -261,13 +263,14 @@ class KeywordTracker:
         distinct = self._distinct
         n_distinct = float(self._distinct_tokens)
         sample = self._sample.tweets()
-        groups.merge(sample)
+        self.event_log.merge(groups.merge(sample))
         evidence, evidence_total = self._carry_evidence(distinct, n_distinct)
         scores = self._score(distinct, evidence, evidence_total)
         if self.window >= self.warmup:
             events += self._transitions(
                 distinct, n_distinct, evidence, scores, sample, time, since
             )
+        self.event_log.record(events, since, groups.terms())
         self._fold_history(counts, n)
         self.last_stats = {
             "oov_rate": oov,
@@ -555,6 +558,7 @@ class KeywordTracker:
             "members": {t: dict(i) for t, i in self._members.items()},
             "streak": dict(self._streak),
             "groups": self.groups.state_dict(),
+            "event_log": self.event_log.state_dict(),
             "last_stats": dict(self.last_stats),
         }
 
@@ -578,6 +582,7 @@ class KeywordTracker:
         self._members = {t: dict(i) for t, i in state["members"].items()}
         self._streak = {t: int(v) for t, v in state["streak"].items()}
         self.groups.load_state_dict(state["groups"])
+        self.event_log.load_state_dict(state.get("event_log", {}))
         self.last_stats = {k: float(v) for k, v in state.get("last_stats", {}).items()}
 
 

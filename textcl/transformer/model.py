@@ -24,7 +24,8 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -594,8 +595,9 @@ class ContinualTransformer:
         model, tok = self._require()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        model.save_pretrained(str(folder))
-        tok.save_pretrained(str(folder))
+        with _no_hf_progress_bars():  # a checkpoint each window: no bar on the terminal
+            model.save_pretrained(str(folder))
+            tok.save_pretrained(str(folder))
         if not (folder / "model.safetensors").exists():
             raise RuntimeError(f"save_pretrained wrote no model.safetensors in {folder}")
         meta = {
@@ -632,3 +634,17 @@ class ContinualTransformer:
         obj.tweets_seen = int(meta.get("tweets_seen", 0))
         obj.added_words = list(meta.get("added_words", []))
         return obj
+
+
+@contextmanager
+def _no_hf_progress_bars() -> Iterator[None]:
+    """Silence transformers' progress bars inside the block (restored afterwards)."""
+    from transformers.utils import logging as hf_logging
+
+    active = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if active:
+            hf_logging.enable_progress_bar()
