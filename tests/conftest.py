@@ -8,6 +8,16 @@ import pytest
 
 from textcl.paths import shared_data_dir
 
+DATA_FIXTURES = frozenset({"shared_data", "crisislex_t26"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that read the shared data carry the ``shared_data`` marker, so a clone
+    without the data runs the rest with ``-m "not shared_data"`` (never a silent skip)."""
+    for item in items:
+        if DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.shared_data)
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:

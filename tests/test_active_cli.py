@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from textcl.cli import app
-from textcl.cli_active import read_labels
+from textcl.cli.active import read_labels
 from textcl.paths import sample_truth_path
 
 runner = CliRunner()

@@ -11,7 +11,7 @@ import pytest
 from textcl.keywords import KeywordTracker
 from textcl.keywords.background import wordfreq_background
 from textcl.keywords.tracker import default_ignore
-from textcl.paths import sample_stream_path, sample_truth_path, shared_data_dir
+from textcl.paths import sample_stream_path, sample_truth_path
 from textcl.stream.readers import read_tweets
 from textcl.stream.timeparse import to_iso
 from textcl.stream.tokenize import TweetTokenizer
@@ -312,10 +312,9 @@ def test_state_dict_round_trip_gives_identical_transitions(sample_events, backgr
     assert resumed.current() == full.current()
 
 
-def _crisislex_days():
+def _crisislex_days(t26):
     """CrisisLex T26 in time order as daily windows of token lists, with the truth: each
     event's one-token collection keywords written at least 5 times in its tweets."""
-    t26 = shared_data_dir() / "crisislex" / "T26"
     tokenizer = TweetTokenizer()
     tweets = sorted(read_tweets(t26, "crisislex"), key=lambda t: (t.created_at, t.id))
     tokens = tokenizer.tokenize_many([t.text for t in tweets])
@@ -337,10 +336,10 @@ def _crisislex_days():
     return list(days.items()), keywords
 
 
-def test_defaults_follow_real_crisis_events(background) -> None:
+def test_defaults_follow_real_crisis_events(background, crisislex_t26) -> None:
     """CrisisLex T26: on each day with at least 5 tweets of an event, the default set
     holds most of the event's collection hashtags; the daily top-50 by frequency does not."""
-    days, keywords = _crisislex_days()
+    days, keywords = _crisislex_days(crisislex_t26)
     tracker = KeywordTracker(background=background)
     ignore = default_ignore()
     ours, freq = [], []

@@ -236,8 +236,6 @@ class TransformerSection(_Section):
     probe_terms: list[str] = Field(default_factory=list)
     term_texts: int = Field(default=200, gt=1)
     checkpoint: bool = True
-    checkpoint_batches: int = Field(default=0, ge=0)
-    checkpoint_seconds: float = Field(default=300.0, ge=0)
     seed: int = 0
 
 

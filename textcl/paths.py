@@ -16,6 +16,24 @@ def _data_dirs() -> list[Path]:
     return [PROJECT_ROOT / "data", Path(sys.prefix) / "share" / "textcl"]
 
 
+def pipeline_path(name: str = "default") -> Path | None:
+    """A shipped pipeline file (``default``, ``transformer``): the checkout's
+    ``pipelines/NAME.toml``, else the installed copy; ``None`` when neither exists (the
+    built-in defaults equal ``default.toml``, a tested invariant)."""
+    for folder in (PROJECT_ROOT / "pipelines", Path(sys.prefix) / "share" / "textcl" / "pipelines"):
+        if (folder / f"{name}.toml").is_file():
+            return folder / f"{name}.toml"
+    return None
+
+
+def shipped_pipelines() -> list[str]:
+    """Names of the shipped pipeline files (``-p NAME``)."""
+    names: set[str] = set()
+    for folder in (PROJECT_ROOT / "pipelines", Path(sys.prefix) / "share" / "textcl" / "pipelines"):
+        names.update(p.stem for p in folder.glob("*.toml"))
+    return sorted(names)
+
+
 def sample_stream_path() -> Path:
     """The embedded synthetic stream (``data/sample_stream.jsonl.gz``)."""
     for folder in _data_dirs():

@@ -69,7 +69,18 @@ class Window:
 
 @runtime_checkable
 class Consumer(Protocol):
-    """A stream consumer: learns from micro-batches and reacts to window ends."""
+    """A stream consumer: learns from micro-batches and reacts to window ends.
+
+    Required: ``name`` (its key in ``summary.json`` and in checkpoints); ``update(batch)``
+    for every micro-batch (tokens included, all inside one window); ``end_window(window)``
+    when a window closes (``window.skipped`` empty windows before it); ``state_dict()`` /
+    ``load_state_dict(state)``: JSON-able state such that a consumer restored from a
+    checkpoint and fed the rest of the stream ends exactly as one that never stopped.
+
+    Optional, called when present: ``summary() -> dict`` (its rows under
+    ``summary.json["consumers"][name]``, at the end of the run) and ``close()`` (flush and
+    close its output files; the last call it gets).
+    """
 
     name: str
 

@@ -107,12 +107,16 @@ class Buffer:
         return dict(zip(labels.tolist(), counts.tolist(), strict=True))
 
     def state_dict(self) -> dict[str, Any]:
+        """Rows, counts and the sampling generator (a restored buffer draws the same)."""
         return {"size": self.store.size, "x": self.store.x, "y": self.store.y,
-                "tasks": list(self.store.tasks), "seen": self.seen}
+                "tasks": list(self.store.tasks), "seen": self.seen,
+                "generator": self.generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.store.size, self.store.x, self.store.y = state["size"], state["x"], state["y"]
         self.store.tasks, self.seen = list(state["tasks"]), state["seen"]
+        if "generator" in state:
+            self.generator.set_state(state["generator"])
 
 
 class ReservoirBuffer(Buffer):

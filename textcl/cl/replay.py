@@ -163,9 +163,13 @@ class GenerativeReplay(Adapter):
         return len(self.stats) * per_class
 
     def state_dict(self) -> dict[str, Any]:
-        return {"keys": list(self.stats), "stats": list(self.stats.values())}
+        return {"keys": list(self.stats), "stats": list(self.stats.values()),
+                "generator": self.generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.stats = dict(zip(state["keys"], state["stats"], strict=True))
+        keys = [tuple(k) if isinstance(k, list) else k for k in state["keys"]]  # JSON lists
+        self.stats = dict(zip(keys, state["stats"], strict=True))
         if self.stats:
             self._fit()
+        if "generator" in state:
+            self.generator.set_state(state["generator"])

@@ -89,9 +89,31 @@ class StreamingLDA(Adapter):
         return sum(len(s["n"]) + s["outer"].shape[0] for s in self.stats.values())
 
     def state_dict(self) -> dict[str, Any]:
-        return {"keys": list(self.stats), "stats": list(self.stats.values())}
+        """Per task key: the classes, their counts and sums, the scatter (checkpointable:
+        no dict keyed by class)."""
+        rows = []
+        for st in self.stats.values():
+            classes = sorted(st["n"])
+            rows.append({"classes": classes, "n": [st["n"][c] for c in classes],
+                         "sum": [st["sum"][c] for c in classes], "outer": st["outer"]})
+        return {"keys": list(self.stats), "stats": rows}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.stats = dict(zip(state["keys"], state["stats"], strict=True))
+        self.stats = {}
+        for key, row in zip(state["keys"], state["stats"], strict=True):
+            if "classes" not in row:  # the layout before checkpoints could hold it
+                self.stats[key] = row
+                continue
+            self.stats[_hashable(key)] = {
+                "n": dict(zip(row["classes"], row["n"], strict=True)),
+                "sum": dict(zip(row["classes"], row["sum"], strict=True)),
+                "outer": row["outer"],
+            }
+        self._fitted = {}
         for key in self.stats:
             self._fit(key)
+
+
+def _hashable(key: Any) -> Hashable:
+    """A key read back from JSON (a tuple comes back as a list)."""
+    return tuple(_hashable(k) for k in key) if isinstance(key, list) else key

@@ -111,7 +111,8 @@ class ContinualTrainer:
             if task not in head.tasks:
                 head.add_task(task, needed)
         elif hasattr(head, "grow") and needed > head.n_classes:
-            head.grow(needed - head.n_classes)
+            # new units drawn from the trainer's generator: the same under one seed
+            head.grow(needed - head.n_classes, generator=self.generator)
         self.model.to(self.device)
 
     def _model_version(self) -> tuple[int, int]:
@@ -262,6 +263,8 @@ class ContinualTrainer:
             "model": self.model.state_dict(),
             "adapters": [a.state_dict() for a in self.adapters],
             "task_index": self.task_index,
+            "seen_tasks": list(self.seen_tasks),
+            "generator": self.generator.get_state(),  # the batch order goes on as it would
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -270,3 +273,6 @@ class ContinualTrainer:
         for adapter, sub in zip(self.adapters, state["adapters"], strict=True):
             adapter.load_state_dict(sub)
         self.task_index = int(state["task_index"])
+        self.seen_tasks = list(state.get("seen_tasks", self.seen_tasks))
+        if "generator" in state:
+            self.generator.set_state(state["generator"])

@@ -140,9 +140,21 @@ class SelectionConsumer:
         self._csv_file.close()
 
     def state_dict(self) -> dict[str, Any]:
+        """Everything, the open window's pool included (a checkpoint may fall inside it)."""
         return {"background": dict(self.running_background), "selected": self.selected,
-                "windows": self.windows}
+                "windows": self.windows, "left_out": self.left_out,
+                "skipped_labelled": self.skipped_labelled,
+                "pool": {"ids": list(self._ids), "texts": list(self._texts),
+                         "tokens": [list(t) for t in self._tokens], "times": list(self._times),
+                         "labelled_tokens": [list(t) for t in self._labelled_tokens]}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.running_background = Counter(state["background"])
         self.selected, self.windows = state["selected"], state["windows"]
+        self.left_out = int(state.get("left_out", 0))
+        self.skipped_labelled = int(state.get("skipped_labelled", 0))
+        pool = state.get("pool", {})
+        self._ids, self._texts = list(pool.get("ids", [])), list(pool.get("texts", []))
+        self._tokens = [list(t) for t in pool.get("tokens", [])]
+        self._times = list(pool.get("times", []))
+        self._labelled_tokens = [list(t) for t in pool.get("labelled_tokens", [])]

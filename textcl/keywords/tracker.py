@@ -553,7 +553,10 @@ class KeywordTracker:
             "base": dict(self._base),
             "base_total": self._base_total,
             "scale": self._scale,
-            "evidence": {t: v * self._ev_scale for t, v in self._evidence.items()},
+            # stored values and their lazy scale as they are, so a restored tracker
+            # computes bit for bit what the uninterrupted one does
+            "evidence": dict(self._evidence),
+            "evidence_scale": self._ev_scale,
             "evidence_total": self._evidence_total,
             "members": {t: dict(i) for t, i in self._members.items()},
             "streak": dict(self._streak),
@@ -577,7 +580,7 @@ class KeywordTracker:
         self._base_total = float(state["base_total"])
         self._scale = float(state["scale"])
         self._evidence = {t: float(v) for t, v in state["evidence"].items()}
-        self._ev_scale = 1.0
+        self._ev_scale = float(state.get("evidence_scale", 1.0))
         self._evidence_total = float(state["evidence_total"])
         self._members = {t: dict(i) for t, i in state["members"].items()}
         self._streak = {t: int(v) for t, v in state["streak"].items()}

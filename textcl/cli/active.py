@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from textcl.cli import ERRORS, _configure, _error_exit, _run_with_progress, app
+from textcl.cli.common import ERRORS, app, configure, error_exit, run_with_progress
 from textcl.paths import sample_stream_path
 from textcl.pipeline import Pipeline
 from textcl.stream.tokenize import TweetTokenizer
@@ -66,17 +66,17 @@ def select(
     try:
         if budget < 1:
             raise ValueError(f"--budget must be at least 1, got {budget}")
-        config = _configure(pipeline, fmt, strict, window, None, False, False, models=False)
+        config = configure(pipeline, fmt, strict, window, None, False, False, models=False)
         tokenizer = TweetTokenizer(config.tokenizer_options())
         counts = background_counts(background, tokenizer) if background else None
         label_model = LabelModel.load(model) if model is not None else None
         consumer = SelectionConsumer(out, budget, counts, label_model, diversity)
         runner = Pipeline(config).add(consumer)
         src = source if source is not None else str(sample_stream_path())
-        run = runner.run if quiet else partial(_run_with_progress, runner)
+        run = runner.run if quiet else partial(run_with_progress, runner)
         summary = run(src, out)
     except (*ERRORS, LabelModelError) as exc:
-        _error_exit(exc)
+        error_exit(exc)
     info = summary["consumers"]["selection"]
     table = Table(title="textcl select", show_header=False)
     table.add_column(style="bold")
@@ -119,13 +119,13 @@ def label(
         ids, texts, given, skipped = read_labels(labels)
         if not given:
             raise ValueError(f"{labels}: no row has a label yet; fill in the label column")
-        config = _configure(pipeline, None, False, None, None, False, False, models=False)
+        config = configure(pipeline, None, False, None, None, False, False, models=False)
         tokenizer = TweetTokenizer(config.tokenizer_options())
         label_model = LabelModel.load(model) if (model / "meta.json").exists() else LabelModel()
         report = label_model.learn(ids, [tokenizer(t) for t in texts], given)
         label_model.save(model)
     except (*ERRORS, LabelModelError) as exc:
-        _error_exit(exc)
+        error_exit(exc)
     table = Table(title="textcl label", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from textcl.cli import ERRORS, _configure, _default_pipeline, _error_exit, app
+from textcl.cli.common import ERRORS, app, configure, error_exit, pipeline_file
 from textcl.stream.tokenize import TweetTokenizer
 
 config_app = typer.Typer(help="Inspect pipeline files.", no_args_is_help=True)
@@ -22,17 +22,19 @@ app.add_typer(config_app, name="config")
 def config_show(
     pipeline: Annotated[
         Path | None,
-        typer.Option("--pipeline", "-p", help="Pipeline TOML; default: the shipped default."),
+        typer.Option(
+            "--pipeline", "-p", help="Pipeline TOML or a shipped name (default, transformer)."
+        ),
     ] = None,
 ) -> None:
     """Print the effective pipeline (every key, defaults filled in) as TOML."""
     import tomli_w
 
     try:
-        config = _configure(pipeline, None, False, None, None, False, False)
+        config = configure(pipeline, None, False, None, None, False, False)
+        source = pipeline_file(pipeline)
     except ERRORS as exc:
-        _error_exit(exc)
-    source = pipeline if pipeline is not None else _default_pipeline()
+        error_exit(exc)
     typer.echo(f"# effective pipeline: {source or 'built-in defaults'}")
     typer.echo(tomli_w.dumps(_without_none(config.model_dump())), nl=False)
 
@@ -63,8 +65,8 @@ def predict(
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="Input format.")] = None,
     batch: Annotated[int, typer.Option("--batch", help="Tweets per model call.")] = 2000,
 ) -> None:
-    """Label tweets with a label model: one ``{"id", "label", "p", "probs"}`` line each
-    (records that cannot be read go to PREDICTIONS.rejects.jsonl with the reason)."""
+    """Label tweets with a label model: one JSON line per tweet (id, label, p, probs);
+    records that cannot be read go to PREDICTIONS.rejects.jsonl with the reason."""
     from textcl.active.labelmodel import LabelModel, LabelModelError
     from textcl.stream.readers import TweetReader
     from textcl.stream.rejects import Reject, RejectsWriter
@@ -72,7 +74,7 @@ def predict(
     labels: Counter[str] = Counter()
     rejects = RejectsWriter(out.with_name(out.stem + ".rejects.jsonl"))
     try:
-        config = _configure(pipeline, fmt, False, None, None, False, False, models=False)
+        config = configure(pipeline, fmt, False, None, None, False, False, models=False)
         columns = config.source.csv.model_copy(update={"time": "order"})  # times unused
         label_model = LabelModel.load(model)
         if not label_model.classes:
@@ -95,7 +97,7 @@ def predict(
                     pending = []
             _write_predictions(fh, pending, label_model, tokenizer, labels)
     except (*ERRORS, LabelModelError) as exc:
-        _error_exit(exc)
+        error_exit(exc)
     finally:
         rejects.close()
     table = Table(title="textcl predict", show_header=False)

@@ -1,0 +1,252 @@
+"""``textcl stream``: tweets through a pipeline, with a progress bar and a summary."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from textcl.cli.common import (
+    ERRORS,
+    app,
+    configure,
+    console,
+    error_exit,
+    graceful_stop,
+    run_with_progress,
+)
+from textcl.paths import sample_stream_path
+from textcl.pipeline import Pipeline
+from textcl.stream.readers import FORMATS, TweetReader
+
+
+@app.command()
+def stream(
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            help="File (.jsonl/.csv/.txt, gzip ok), CrisisLex folder, or - for stdin. "
+            "Default: the embedded sample stream."
+        ),
+    ] = None,
+    pipeline: Annotated[
+        Path | None,
+        typer.Option(
+            "--pipeline",
+            "-p",
+            help="Pipeline TOML file, or a shipped name: default (the default), transformer.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Output folder (default: the pipeline's output dir, out)."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help=f"Input format: {'|'.join(FORMATS)}.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first bad record.", metavar="")
+    ] = False,
+    window: Annotated[
+        str | None,
+        typer.Option(
+            "--window",
+            "-w",
+            help="Window: '1d', '6h' or a tweet count (default: the pipeline's window every, 1d).",
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", "-b", help="Micro-batch size.")
+    ] = None,
+    collapse_duplicates: Annotated[
+        bool,
+        typer.Option("--collapse-duplicates", help="Collapse exact duplicate texts.", metavar=""),
+    ] = False,
+    collapse_retweets: Annotated[
+        bool,
+        typer.Option("--collapse-retweets", help="Collapse retweets of seen tweets.", metavar=""),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar.", metavar="")
+    ] = False,
+    live: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            help="'file' (the SOURCE argument), 'x-api' (poll X API v2 recent search for "
+            "--query) or 'x-stream' (the v2 filtered stream with --rule); the bearer token "
+            "is read from $TEXTCL_X_BEARER_TOKEN.",
+        ),
+    ] = "file",
+    query: Annotated[str, typer.Option("--query", help="With --source x-api: the query.")] = "",
+    rules: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rule",
+            help="With x-stream: a filtered-stream rule (repeatable); "
+            "the account's rules are set to exactly these.",
+        ),
+    ] = None,
+    max_tweets: Annotated[
+        int | None, typer.Option("--max-tweets", help="With x-stream: stop after N tweets.")
+    ] = None,
+    max_polls: Annotated[
+        int | None, typer.Option("--max-polls", help="With x-api: stop after N polls.")
+    ] = None,
+    poll_interval: Annotated[
+        float, typer.Option("--poll-interval", help="With x-api: seconds between polls.")
+    ] = 60.0,
+    api_base: Annotated[
+        str | None,
+        typer.Option(
+            "--x-api-base",
+            help="With x-api/x-stream: send requests to this base URL "
+            "(a proxy or a test server) instead of the X API host.",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue from OUT/checkpoint (written at window "
+            "ends) after a crash or a stop; with none yet, start over.",
+            metavar="",
+        ),
+    ] = False,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep reading a plain file as it grows (tail -f; rotation-safe).",
+            metavar="",
+        ),
+    ] = False,
+    follow_idle: Annotated[
+        float | None,
+        typer.Option(
+            "--follow-idle",
+            help="With --follow: stop after this many seconds "
+            "without new lines (default: never, stop with Ctrl-C).",
+        ),
+    ] = None,
+    sort: Annotated[
+        bool,
+        typer.Option(
+            "--sort",
+            help="Sort a file that is not in time order first (external sort, bounded "
+            "memory; [source] sort).",
+            metavar="",
+        ),
+    ] = False,
+) -> None:
+    """Stream tweets through a pipeline; write summary.json, windows.jsonl, rejects.jsonl."""
+    try:
+        if sort and (follow or live != "file"):
+            raise ValueError("--sort reads a file to its end first: not with --follow or "
+                             "a live --source")
+        config = configure(
+            pipeline, fmt, strict, window, batch_size, collapse_duplicates, collapse_retweets,
+            sort=sort,
+        )
+        runner = Pipeline(config)
+        stop = runner.stop_event
+        src: Any = source if source is not None else str(sample_stream_path())
+        if live == "x-api":
+            from textcl.stream.xapi import XApiReader
+
+            src = XApiReader(query, poll_interval, max_polls, api_base=api_base, stop=stop)
+        elif live == "x-stream":
+            from textcl.stream.xapi import XStreamReader
+
+            src = XStreamReader(rules or [], max_tweets, api_base=api_base, stop=stop)
+        elif live != "file":
+            raise ValueError(f"--source {live!r}: use 'file', 'x-api' or 'x-stream'")
+        elif follow:
+            src = TweetReader(
+                src,
+                config.source.format,
+                config.source.csv.column_map(),
+                config.source.max_record_bytes,
+                follow=True,
+                idle_timeout=follow_idle,
+                stop=stop,
+            )
+        out_dir = out if out is not None else Path(config.output.dir)
+        run = (
+            partial(runner.run, resume=resume)
+            if quiet
+            else partial(run_with_progress, runner, resume=resume)
+        )
+        with graceful_stop(runner):
+            summary = run(src, out_dir)
+    except ERRORS as exc:
+        error_exit(exc)
+    if runner.resume_note:
+        console.print(
+            f"[yellow]note:[/] {escape(runner.resume_note)}", highlight=False, soft_wrap=True
+        )
+    _print_summary(summary, out_dir)
+
+
+def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
+    table = Table(
+        title=f"textcl stream: {summary['source']} ({summary['format']})", show_header=False
+    )
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key in (
+        "read",
+        "processed",
+        "rejected",
+        "duplicates_collapsed",
+        "retweets_collapsed",
+        "tweets",
+        "tokens",
+        "batches",
+        "windows",
+        "late",
+    ):
+        table.add_row(key, f"{summary[key]:,}")
+    table.add_row("window", str(summary["window"]))
+    if summary.get("stopped"):
+        table.add_row("stopped by", summary["stopped"])
+    table.add_row("time span", f"{summary['first']} → {summary['last']}")
+    table.add_row("seconds", f"{summary['seconds']:.2f}")
+    table.add_row("tweets/s", f"{summary['tweets_per_s'] or 0:,.0f}")
+    for reason, count in summary["rejected_by_reason"].items():
+        table.add_row(f"  rejected: {reason}", f"{count:,}")
+    w2v = summary["consumers"].get("word2vec")
+    if w2v:
+        table.add_row("word2vec vocabulary", f"{w2v['vocab']:,}")
+        table.add_row("word2vec snapshots", f"{w2v['snapshots']:,}")
+    keywords = summary["consumers"].get("keywords")
+    if keywords:
+        current = ", ".join(k["term"] for k in keywords["keywords"][:8])
+        table.add_row("keywords now", current or "-")
+        table.add_row("event alarms / all alarms", f"{keywords.get('event_alarms', 0):,} / "
+                      f"{keywords['alarms']:,}")
+        for event in keywords.get("past_events", [])[:2]:
+            span = f"{event['since'][:10]} to {event['until'][:10]}"
+            table.add_row(f"past event ({span})", ", ".join(event["terms"][:6]))
+    if summary.get("drift", {}).get("top_movers"):
+        table.add_row("top movers", ", ".join(summary["drift"]["top_movers"][:5]))
+    out = Console()
+    out.print(table)
+    files = ["summary.json", "windows.jsonl"]
+    files += ["rejects.jsonl"] if summary["rejected"] else []
+    files += ["snapshots/", "word2vec.npz"] if w2v else []
+    files += (
+        ["keywords.jsonl", "keywords_final.json", "events.json", "alarms.jsonl"] if keywords else []
+    )
+    files += ["drift/report.html"] if summary.get("drift", {}).get("report") else []
+    out.print(f"outputs in [bold]{out_dir}[/]: {', '.join(files)}")
+    for warning in summary.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+
