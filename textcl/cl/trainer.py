@@ -111,8 +111,7 @@ class ContinualTrainer:
             if task not in head.tasks:
                 head.add_task(task, needed)
         elif hasattr(head, "grow") and needed > head.n_classes:
-            # new units drawn from the trainer's generator: the same under one seed
-            head.grow(needed - head.n_classes, generator=self.generator)
+            head.grow(needed - head.n_classes)  # new units from torch's global generator
         self.model.to(self.device)
 
     def _model_version(self) -> tuple[int, int]:

@@ -48,7 +48,6 @@ the share of each event's collection hashtags in the set over its active days ri
 from __future__ import annotations
 
 import heapq
-import math
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -58,25 +57,18 @@ from typing import Any
 from textcl.keywords.background import Background
 from textcl.keywords.eventlog import EventLog
 from textcl.keywords.groups import EventGroups, TweetSample, stable_hash
-from textcl.stream.timeparse import to_iso
-
-SPECIAL_TOKENS = frozenset({"http", "@user", "<num>", "rt", "amp", "via"})
-_RESCALE = 1e-150  # renormalise the lazy decay factor below this
-_EVIDENCE_FLOOR = 0.5  # carried evidence below this is forgotten
-
-
-def default_ignore() -> frozenset[str]:
-    """Tokens never scored: special tokens and spaCy's English stop words."""
-    from textcl.stream.tokenize import _stopwords
-
-    return SPECIAL_TOKENS | _stopwords()
+from textcl.keywords.tracker_evidence import _EVIDENCE_FLOOR as _EVIDENCE_FLOOR
+from textcl.keywords.tracker_evidence import _RESCALE as _RESCALE
+from textcl.keywords.tracker_evidence import _EvidenceMixin
+from textcl.keywords.tracker_helpers import _RETWEET_HEAD, _iso, _strip_retweet, default_ignore
+from textcl.keywords.tracker_helpers import SPECIAL_TOKENS as SPECIAL_TOKENS
+from textcl.keywords.tracker_helpers import _event as _event
+from textcl.keywords.tracker_helpers import _r as _r
+from textcl.keywords.tracker_state import _StateMixin
+from textcl.keywords.tracker_transitions import _TransitionsMixin
 
 
-def _iso(moment: datetime | str) -> str:
-    return moment if isinstance(moment, str) else to_iso(moment)
-
-
-class KeywordTracker:
+class KeywordTracker(_EvidenceMixin, _TransitionsMixin, _StateMixin):
     """Keeps a top-N keyword set over a stream of tokenised micro-batches.
 
     Args:
@@ -223,19 +215,6 @@ class KeywordTracker:
         distinct = self._distinct
         self._distinct = Counter({t: distinct[t] for t, _ in top if t in distinct})
 
-    # -- reference rates --------------------------------------------------------------
-
-    def reference_rate(self, term: str) -> float:
-        """The term's rate in ordinary text: the background's, else the decayed history's."""
-        if self.background is not None:
-            return self.background.rate(term)
-        total = self._base_total
-        if total <= 0:
-            return 1.0
-        return (self._base.get(term, 0.0) * self._scale + 0.5) / (total + 1.0)
-
-    def _lower_bound(self, count: float, total: float, rate: float) -> float:
-        return math.log((count + 0.5) / total / rate) - self.confidence / math.sqrt(count + 0.5)
 
     # -- window end -------------------------------------------------------------------
 
@@ -290,210 +269,6 @@ class KeywordTracker:
         self.transitions += len(events)
         return events
 
-    def _silence(self, skipped: int, time: str) -> list[dict[str, Any]]:
-        """Apply ``skipped`` empty windows: decay, and quiet members leave."""
-        d = self.carry_decay**skipped
-        self._ev_scale *= d
-        if self._ev_scale < _RESCALE or not d:
-            self._sweep_evidence()
-        self._evidence_total *= d
-        fade = self.priority_decay**skipped
-        for info in self._members.values():
-            info["priority"] *= fade
-            info["dwell"] += skipped
-        decay = self.decay**skipped
-        self._scale *= decay
-        self._base_total *= decay
-        events = []
-        if skipped >= self.m:
-            pinned = set(self.pinned)
-            for term in sorted(self._members):
-                info = self._members[term]
-                if term in pinned or info["dwell"] < self.min_dwell:
-                    continue
-                gid = self.groups.group_of.get(term, 0)
-                del self._members[term]
-                self.groups.remove(term)
-                reason = f"no tweets for {skipped} window(s)"
-                events.append(_event(time, term, "out", info["score"], reason, gid))
-        return events
-
-    def _carry_evidence(self, counts: Counter[str], n: float) -> tuple[dict[str, float], float]:
-        """Decay the carried evidence one window and add ``counts``; returns the evidence
-        of this window's terms. Lazy decay: stored values are divided by ``_ev_scale``,
-        so a window costs its own terms, not every term carried."""
-        d = self.carry_decay
-        if not d:
-            self._evidence, self._ev_scale = dict(counts), 1.0
-            self._evidence_total = n
-            return dict(counts), n
-        self._ev_scale = scale = self._ev_scale * d
-        inv = 1.0 / scale
-        stored = self._evidence
-        get = stored.get
-        evidence: dict[str, float] = {}
-        for term, c in counts.items():
-            prior = get(term, 0.0) * scale
-            e = (prior if prior >= _EVIDENCE_FLOOR else 0.0) + c
-            evidence[term] = e
-            stored[term] = e * inv
-        if len(stored) > self.capacity or scale < _RESCALE:
-            self._sweep_evidence()
-        self._evidence_total = self._evidence_total * d + n
-        return evidence, self._evidence_total
-
-    def _sweep_evidence(self) -> None:
-        """Forget evidence below the floor, keep at most ``capacity`` terms, rescale."""
-        scale = self._ev_scale
-        live = {t: v * scale for t, v in self._evidence.items() if v * scale >= _EVIDENCE_FLOOR}
-        if len(live) > self.capacity:
-            keep = self.capacity * 3 // 4
-            live = dict(heapq.nlargest(keep, live.items(), key=lambda kv: kv[1]))
-        self._evidence, self._ev_scale = live, 1.0
-
-    def _score(
-        self, counts: Counter[str], evidence: dict[str, float], total: float
-    ) -> dict[str, float]:
-        """Scores of this window's scorable terms (seen now, evidence >= min_count)."""
-        if total <= 0:
-            return {}
-        ignore, min_length, min_count = self.ignore, self.min_length, self.min_count
-        rate = self.reference_rate
-        z = self.confidence
-        cap = self.ratio_cap
-        log, sqrt = math.log, math.sqrt
-        scores: dict[str, float] = {}
-        for term in counts:
-            e = evidence.get(term, 0.0)
-            if e < min_count or term in ignore or len(term) < min_length:
-                continue
-            scores[term] = min(log((e + 0.5) / total / rate(term)), cap) - z / sqrt(e + 0.5)
-        return scores
-
-    def _group_quiet(self, counts: Counter[str], n: float) -> set[int]:
-        """Ids of the groups whose terms went quiet in this window."""
-        observed: Counter[int] = Counter()
-        expected: Counter[int] = Counter()
-        for term, group in self.groups.group_of.items():
-            observed[group] += counts.get(term, 0)
-            expected[group] += n * self.reference_rate(term)
-        quiet = set()
-        for group, obs in observed.items():
-            bound = self._lower_bound(obs, 1.0, max(expected[group], 1e-300))
-            if obs < self.min_count or bound < self.leave:
-                quiet.add(group)
-        return quiet
-
-    def _transitions(
-        self,
-        counts: Counter[str],
-        n: float,
-        evidence: dict[str, float],
-        scores: dict[str, float],
-        sample: list[frozenset[str]],
-        time: str,
-        since: str,
-    ) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        members = self._members
-        groups = self.groups
-        pinned = set(self.pinned)
-
-        def add(term: str, score: float, reason: str) -> None:
-            members[term] = {
-                "term": term, "score": score, "since": since, "dwell": 0, "quiet": 0,
-                "priority": score,
-            }
-            entering.append((term, score, reason))
-
-        def drop(term: str, score: float, reason: str) -> None:
-            gid = groups.group_of.get(term, 0)
-            del members[term]
-            groups.remove(term)
-            events.append(_event(time, term, "out", score, reason, gid))
-
-        entering: list[tuple[str, float, str]] = []
-        for term in self.pinned:
-            if term not in members:
-                add(term, scores.get(term, 0.0), "pinned")
-        # priorities: best recent score, decaying while the term is not scored
-        for term, info in members.items():
-            info["dwell"] += 1
-            s = scores.get(term)
-            info["priority"] = info["priority"] * self.priority_decay
-            if s is not None:
-                info["score"] = s
-                info["priority"] = max(info["priority"], s)
-        # out: the member's event went quiet (and the member itself is rare now)
-        quiet_groups = self._group_quiet(counts, n)
-        for term in sorted(members):
-            info = members[term]
-            if term in pinned:
-                continue
-            group = groups.group_of[term]
-            own = counts.get(term, 0)
-            quiet = group in quiet_groups and own < self.min_count
-            info["quiet"] = info["quiet"] + 1 if quiet else 0
-            if info["quiet"] >= self.m and info["dwell"] >= self.min_dwell:
-                tweets = sum(counts.get(t, 0) for t, g in groups.group_of.items() if g == group)
-                drop(term, scores.get(term, 0.0), f"event quiet: its terms occurred {tweets}x")
-        # streaks of windows at or above enter
-        new_streak = {t: self._streak.get(t, 0) + 1 for t, s in scores.items() if s >= self.enter}
-        self._streak = new_streak
-        left = {e["term"] for e in events}
-        ready = sorted(
-            (
-                (scores[t], t)
-                for t, run in new_streak.items()
-                if run >= self.k and t not in members and t not in left
-            ),
-            key=lambda st: (-st[0], st[1]),
-        )
-        for s, term in ready:
-            why = self._why(term, counts, evidence, s)
-            if len(members) >= self.size:
-                evictable = [
-                    (info["priority"], t)
-                    for t, info in members.items()
-                    if t not in pinned and info["dwell"] >= self.min_dwell and t in groups.group_of
-                ]
-                if not evictable:
-                    break
-                low_priority, low = min(evictable)
-                if low_priority >= s:
-                    break
-                drop(low, scores.get(low, 0.0), f"evicted by {term}")
-                why += ", evict"
-            add(term, s, why)
-        placed = groups.place([t for t, _, _ in entering], sample)
-        for term, s, why in entering:
-            events.append(_event(time, term, "in", s, why, placed[term]))
-        return events
-
-    def _why(self, term: str, counts: Counter[str], evidence: dict[str, float], s: float) -> str:
-        ratio = math.exp(s)
-        ratio_s = f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.1f}"
-        return (
-            f"{ratio_s}x its reference rate at least ({counts.get(term, 0)} now, "
-            f"evidence {evidence.get(term, 0.0):.1f})"
-        )
-
-    def _fold_history(self, counts: Counter[str], n: float) -> None:
-        """Fold the window into the decayed history (lazy decay: divide new mass by scale)."""
-        self._scale = scale = self._scale * self.decay
-        self._base_total = self._base_total * self.decay + n
-        inv = 1.0 / scale
-        base = self._base
-        get = base.get
-        for term, c in counts.items():
-            base[term] = get(term, 0.0) + c * inv
-        if scale < _RESCALE:
-            self._base = base = {t: v * scale for t, v in base.items()}
-            self._scale = 1.0
-        if len(base) > self.capacity:
-            keep = self.capacity * 3 // 4
-            self._base = dict(heapq.nlargest(keep, base.items(), key=lambda kv: kv[1]))
-
     # -- queries ----------------------------------------------------------------------
 
     def current(self) -> list[dict[str, Any]]:
@@ -535,75 +310,3 @@ class KeywordTracker:
     def known(self, term: str) -> bool:
         """Whether the history holds ``term`` (the bounded known set used for OOV)."""
         return term in self._base
-
-    # -- state ------------------------------------------------------------------------
-
-    def state_dict(self) -> dict[str, Any]:
-        """JSON-able state (counts, history, evidence, members, groups); config excluded."""
-        return {
-            "window": self.window,
-            "transitions": self.transitions,
-            "counts": dict(self._counts),
-            "distinct": dict(self._distinct),
-            "distinct_tokens": self._distinct_tokens,
-            "seen": sorted(self._seen),
-            "sample": self._sample.state_dict(),
-            "tokens": self._tokens,
-            "tweets": self._tweets,
-            "base": dict(self._base),
-            "base_total": self._base_total,
-            "scale": self._scale,
-            # stored values and their lazy scale as they are, so a restored tracker
-            # computes bit for bit what the uninterrupted one does
-            "evidence": dict(self._evidence),
-            "evidence_scale": self._ev_scale,
-            "evidence_total": self._evidence_total,
-            "members": {t: dict(i) for t, i in self._members.items()},
-            "streak": dict(self._streak),
-            "groups": self.groups.state_dict(),
-            "event_log": self.event_log.state_dict(),
-            "last_stats": dict(self.last_stats),
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._reset()
-        self.window = int(state["window"])
-        self.transitions = int(state["transitions"])
-        self._counts = Counter({t: int(c) for t, c in state["counts"].items()})
-        self._distinct = Counter({t: int(c) for t, c in state["distinct"].items()})
-        self._distinct_tokens = int(state["distinct_tokens"])
-        self._seen = {int(h) for h in state["seen"]}
-        self._sample.load_state_dict(state["sample"])
-        self._tokens = int(state["tokens"])
-        self._tweets = int(state["tweets"])
-        self._base = {t: float(v) for t, v in state["base"].items()}
-        self._base_total = float(state["base_total"])
-        self._scale = float(state["scale"])
-        self._evidence = {t: float(v) for t, v in state["evidence"].items()}
-        self._ev_scale = float(state.get("evidence_scale", 1.0))
-        self._evidence_total = float(state["evidence_total"])
-        self._members = {t: dict(i) for t, i in state["members"].items()}
-        self._streak = {t: int(v) for t, v in state["streak"].items()}
-        self.groups.load_state_dict(state["groups"])
-        self.event_log.load_state_dict(state.get("event_log", {}))
-        self.last_stats = {k: float(v) for k, v in state.get("last_stats", {}).items()}
-
-
-_RETWEET_HEAD = frozenset({"rt", "@user", ":"})
-
-
-def _strip_retweet(tokens: list[str]) -> list[str]:
-    """The tokens without a leading ``rt @user`` (so a retweet hashes as its original)."""
-    i = 0
-    while i < len(tokens) and i < 3 and tokens[i] in _RETWEET_HEAD:
-        i += 1
-    return tokens[i:] if i else tokens
-
-
-def _event(time: str, term: str, action: str, score: float, reason: str, group: int) -> dict:
-    return {"time": time, "term": term, "action": action, "score": _r(score),
-            "reason": reason, "group": group}
-
-
-def _r(x: float) -> float:
-    return round(float(x), 4) if math.isfinite(x) else 0.0

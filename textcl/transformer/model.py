@@ -16,23 +16,21 @@ Each text is padded to ``max_length`` and masked *before* it enters the trainer 
 label rows (``-100`` where nothing is predicted); a replay buffer therefore stores and
 replays rows with their masks. Without ``model_path`` a tiny BERT and a WordPiece tokenizer
 are built from the first window's texts.
+
+This module holds construction, encoding/masking and :meth:`~ContinualTransformer.update`;
+the other methods come from mixins: vocabulary growth (:mod:`.vocab`), embeddings
+(:mod:`.embeddings`), evaluation (:mod:`.evaluation`) and the model folder
+(:mod:`.persistence`). Trainer glue is in :mod:`.training`, BERT masking in :mod:`.masking`.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from collections import Counter
-from collections.abc import Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from tokenizers import AddedToken
-from torch import Tensor, nn
+from torch import Tensor
 from transformers import (
     AutoModelForMaskedLM,
     AutoTokenizer,
@@ -42,17 +40,24 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from textcl.checkpoint import read_format_json
 from textcl.cl.adapter import Adapter
 from textcl.cl.regime import TrainConfig
-from textcl.cl.rows import Inputs, n_rows, take, to_device
-from textcl.cl.trainer import ContinualTrainer, FitReport
+from textcl.cl.trainer import FitReport
+from textcl.transformer.embeddings import _EmbeddingMixin
+from textcl.transformer.evaluation import _EvaluationMixin
+from textcl.transformer.masking import IGNORE as IGNORE
+from textcl.transformer.masking import _first_regular_id, mask_tokens
+from textcl.transformer.persistence import FORMAT as FORMAT
+from textcl.transformer.persistence import FORMAT_VERSION as FORMAT_VERSION
+from textcl.transformer.persistence import META_NAME as META_NAME
+from textcl.transformer.persistence import _no_hf_progress_bars as _no_hf_progress_bars
+from textcl.transformer.persistence import _PersistenceMixin
 from textcl.transformer.tokenizer import train_wordpiece
-
-FORMAT = "textcl-transformer"
-FORMAT_VERSION = 1
-META_NAME = "textcl_transformer.json"
-IGNORE = -100
+from textcl.transformer.training import MaskedLMModule, MLMTrainer
+from textcl.transformer.training import _trim as _trim
+from textcl.transformer.training import mlm_loss as mlm_loss
+from textcl.transformer.vocab import _WORD as _WORD
+from textcl.transformer.vocab import _VocabMixin
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "hidden_size": 64,
@@ -65,147 +70,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "attn_implementation": "eager",  # vmap-friendly, and as fast as SDPA at this size
 }
 
-_WORD = re.compile(r"#?\w+")
-
-
-# ----------------------------------------------------------------------- trainer glue
-class MaskedLMModule(nn.Module):
-    """``module({"input_ids", "attention_mask"}) -> logits [n, L, V]`` around a masked LM.
-
-    ``version`` goes up whenever the vocabulary grows, so the trainer rebuilds its optimizer
-    around the new embedding parameters.
-    """
-
-    def __init__(self, model: PreTrainedModel) -> None:
-        super().__init__()
-        self.model = model
-        self.version = 0
-
-    def forward(self, x: Inputs) -> Tensor:
-        if isinstance(x, Tensor):
-            return self.model(input_ids=x).logits
-        return self.model(
-            input_ids=x["input_ids"], attention_mask=self.additive_mask(x["attention_mask"])
-        ).logits
-
-    def additive_mask(self, attention_mask: Tensor) -> Tensor:
-        """The ``[n, 1, 1, L]`` additive mask (0 to attend, dtype minimum for padding).
-
-        A prepared 4-D mask is used as-is by Hugging Face models, which skips their
-        data-dependent "is there any padding" check, so ``torch.func.vmap`` can trace the
-        model (per-example gradients for EWC/MAS instead of a slow per-example loop).
-        """
-        dtype = next(self.model.parameters()).dtype
-        keep = attention_mask[:, None, None, :].to(dtype)
-        return (1.0 - keep) * torch.finfo(dtype).min
-
-
-def _trim(x: Inputs) -> Inputs:
-    """Drop the trailing columns that are padding in every row (same result, less work)."""
-    if not isinstance(x, dict) or "attention_mask" not in x:
-        return x
-    width = int(x["attention_mask"].sum(1).max().item()) if n_rows(x) else 0
-    width = max(width, 1)
-    if width >= x["attention_mask"].shape[1]:
-        return x
-    return {k: v[:, :width] for k, v in x.items()}
-
-
-def mlm_loss(logits: Tensor, labels: Tensor) -> Tensor:
-    """Mean cross-entropy over the predicted (non ``-100``) positions.
-
-    ``logits`` is ``[n, L', V]`` with ``L' <= L`` (trailing padding trimmed), ``labels``
-    ``[n, L]``. A batch with no predicted position has loss 0 (not NaN).
-    """
-    labels = labels[:, : logits.shape[1]]
-    total = nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]).float(),
-        labels.reshape(-1),
-        ignore_index=IGNORE,
-        reduction="sum",
-    )
-    return total / (labels != IGNORE).sum().clamp(min=1)
-
-
-class MLMTrainer(ContinualTrainer):
-    """A :class:`ContinualTrainer` whose targets are MLM label rows ``[n, L]``.
-
-    There are no class heads to grow; ``evaluate`` returns the mean masked-LM loss (lower
-    is better). Prediction helpers (``scores``/``predict``) are not meaningful here.
-    """
-
-    def forward(self, x: Inputs, task: Hashable | None = None) -> Tensor:
-        return self.model(_trim(x))
-
-    def loss_fn(self, logits: Tensor, y: Tensor) -> Tensor:
-        return mlm_loss(logits, y)
-
-    def _grow_heads(self, y: Tensor, task: Hashable | None, n_classes: int | None) -> None:
-        self.model.to(self.device)
-
-    @torch.no_grad()
-    def evaluate(
-        self, x: Inputs, y: Tensor, task: Hashable | None = None, batch_size: int = 256
-    ) -> float:
-        """Mean masked-LM loss per predicted token on ``(x, y)``."""
-        self.model.eval()
-        x, y = to_device(x, self.device), y.to(self.device)
-        total, count = 0.0, 0
-        for start in range(0, len(y), batch_size):
-            idx = torch.arange(start, min(start + batch_size, len(y)), device=y.device)
-            logits = self.forward(take(x, idx))
-            labels = y[idx][:, : logits.shape[1]]
-            n = int((labels != IGNORE).sum())
-            total += float(mlm_loss(logits, labels)) * n
-            count += n
-        return total / count if count else float("nan")
-
-
-def mask_tokens(
-    input_ids: Tensor,
-    special_mask: Tensor,
-    mask_id: int,
-    vocab_size: int,
-    probability: float,
-    generator: torch.Generator,
-    first_regular_id: int = 0,
-) -> tuple[Tensor, Tensor]:
-    """BERT masking (``DataCollatorForLanguageModeling`` semantics) with a seeded generator.
-
-    Each non-special token is chosen with ``probability``; of those, 80 % become
-    ``[MASK]``, 10 % a random regular token, 10 % stay. Every row with a maskable token gets
-    at least one prediction target. Returns ``(masked_ids, labels)``; labels are ``-100``
-    where nothing is predicted.
-    """
-    ids = input_ids.clone()
-    maskable = ~special_mask.bool()
-    chosen = (torch.rand(ids.shape, generator=generator) < probability) & maskable
-    # rows left without a target get one at a random maskable position
-    empty = ~chosen.any(1) & maskable.any(1)
-    if empty.any():
-        pick = torch.rand(ids.shape, generator=generator).masked_fill(~maskable, -1.0).argmax(1)
-        rows = empty.nonzero().squeeze(1)
-        chosen[rows, pick[rows]] = True
-    labels = torch.where(chosen, ids, torch.full_like(ids, IGNORE))
-    draw = torch.rand(ids.shape, generator=generator)
-    to_mask = chosen & (draw < 0.8)
-    to_random = chosen & (draw >= 0.8) & (draw < 0.9)
-    random_ids = torch.randint(first_regular_id, vocab_size, ids.shape, generator=generator)
-    ids[to_mask] = mask_id
-    ids[to_random] = random_ids[to_random]
-    return ids, labels
-
-
-def _first_regular_id(tok: PreTrainedTokenizerBase) -> int:
-    """The first non-special id when the special tokens take ids ``0..k-1``, else 0."""
-    special = sorted(set(tok.all_special_ids))
-    if special == list(range(len(special))) and len(tok) > len(special):
-        return len(special)
-    return 0
-
 
 # ----------------------------------------------------------------------- the model
-class ContinualTransformer:
+class ContinualTransformer(_VocabMixin, _EmbeddingMixin, _EvaluationMixin, _PersistenceMixin):
     """A masked-LM (BERT-style) that keeps training on a tweet stream, window by window.
 
     - ``model_path``: a local folder with a Hugging Face masked LM and its tokenizer (e.g.
@@ -391,260 +258,3 @@ class ContinualTransformer:
         self.windows_seen += 1
         self.tweets_seen += len(texts)
         return report.mean_loss
-
-    # ------------------------------------------------------------------ vocabulary
-    def _candidate_words(self, texts: Sequence[str]) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        for text in texts:
-            counts.update(_WORD.findall(text.lower() if self.lowercase else text))
-        return counts
-
-    @torch.no_grad()
-    def grow_vocab(
-        self, texts: Sequence[str], min_count: int = 5, max_new: int = 200
-    ) -> list[str]:
-        """Add frequent words/hashtags that the tokenizer splits into 2+ pieces.
-
-        Words (``#?\\w+``, lower-cased when the tokenizer lower-cases) seen at least
-        ``min_count`` times are added, most frequent first, up to ``max_new``, as
-        whole-word tokens (they never match inside a longer word). The embedding matrix
-        grows; each new row (input embedding, and output embedding/bias when untied) is the
-        mean of the rows of the pieces the word used to be split into. Old rows are
-        unchanged. Returns the added words.
-        """
-        model, tok = self._require()
-        vocab = tok.get_vocab()
-        chosen: list[tuple[str, list[int]]] = []
-        counts = self._candidate_words(texts)
-        for word, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            if n < min_count or len(chosen) >= max_new:
-                break
-            if word in vocab or word.isdigit():
-                continue
-            pieces = tok(word, add_special_tokens=False)["input_ids"]
-            if len(pieces) < 2 or tok.unk_token_id in pieces:
-                continue
-            chosen.append((word, pieces))
-        if not chosen:
-            return []
-        old_n = model.get_input_embeddings().weight.shape[0]
-        added = tok.add_tokens(
-            [AddedToken(w, single_word=True, normalized=True) for w, _ in chosen]
-        )
-        if added != len(chosen):
-            raise RuntimeError(f"tokenizer added {added} of {len(chosen)} new words")
-        model.resize_token_embeddings(len(tok), mean_resizing=False)
-        new_ids = [tok.convert_tokens_to_ids(w) for w, _ in chosen]
-        emb = model.get_input_embeddings().weight
-        out = model.get_output_embeddings()
-        untied = out is not None and out.weight.data_ptr() != emb.data_ptr()
-        bias = getattr(out, "bias", None) if out is not None else None
-        for (_, pieces), new in zip(chosen, new_ids, strict=True):
-            if new < old_n:
-                raise RuntimeError(f"new token id {new} collides with an existing row")
-            emb[new] = emb[pieces].mean(0)
-            if untied:
-                out.weight[new] = out.weight[pieces].mean(0)
-            if bias is not None and bias.shape[0] > new:
-                bias[new] = bias[pieces].mean(0)
-        model.config.vocab_size = len(tok)
-        assert self.trainer is not None
-        self.trainer.model.version += 1  # new embedding parameters: rebuild the optimizer
-        self.added_words.extend(w for w, _ in chosen)
-        return [w for w, _ in chosen]
-
-    # ------------------------------------------------------------------ embeddings
-    @torch.no_grad()
-    def _hidden(self, enc: dict[str, Tensor]) -> Tensor:
-        model, _ = self._require()
-        model.eval()
-        base = model.base_model
-        ids = enc["input_ids"].to(self.device)
-        att = enc["attention_mask"].to(self.device)
-        return base(input_ids=ids, attention_mask=att).last_hidden_state
-
-    def sentence_embeddings(self, texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
-        """One vector per text: the last hidden state mean-pooled over the attention mask."""
-        model, _ = self._require()
-        dim = model.config.hidden_size
-        out = [np.zeros((0, dim), dtype=np.float32)]
-        for start in range(0, len(texts), batch_size):
-            enc = self.encode(texts[start : start + batch_size])
-            hidden = self._hidden(enc)
-            mask = enc["attention_mask"].to(hidden.device, hidden.dtype).unsqueeze(-1)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            out.append(pooled.float().cpu().numpy())
-        return np.concatenate(out)
-
-    def term_embeddings(
-        self, texts: Sequence[str], term: str, batch_size: int = 128
-    ) -> np.ndarray:
-        """Contextual vectors of ``term``'s occurrences in ``texts``, ``[occurrences, d]``.
-
-        An occurrence is a case-insensitive whole-word match (not inside a longer word);
-        its vector is the mean of the last hidden states of the sub-tokens covering it.
-        Texts without the term, and occurrences cut off by ``max_length``, are skipped.
-        """
-        model, _ = self._require()
-        pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
-        spans = [(t, [m.span() for m in pattern.finditer(t)]) for t in texts]
-        spans = [(t, s) for t, s in spans if s]
-        vectors: list[Tensor] = []
-        for start in range(0, len(spans), batch_size):
-            part = spans[start : start + batch_size]
-            enc = self.encode([t for t, _ in part], offsets=True)
-            hidden = self._hidden(enc).float().cpu()
-            offsets = enc["offset_mapping"]
-            special = enc["special_tokens_mask"].bool()
-            for row, (_, occurrences) in enumerate(part):
-                lo, hi = offsets[row, :, 0], offsets[row, :, 1]
-                for a, b in occurrences:
-                    cover = (lo < b) & (hi > a) & ~special[row]
-                    if cover.any():
-                        vectors.append(hidden[row][cover].mean(0))
-        if not vectors:
-            return np.zeros((0, model.config.hidden_size), dtype=np.float32)
-        return torch.stack(vectors).numpy()
-
-    # ------------------------------------------------------------------ evaluation
-    def masked_lm_loss(self, texts: Sequence[str], seed: int | None = None) -> float:
-        """Mean MLM loss per predicted token, with masks from a fresh generator seeded by
-        ``seed`` (default: the model's seed), so calls on the same texts are comparable."""
-        self._require()
-        assert self.trainer is not None
-        gen = torch.Generator().manual_seed(self.seed if seed is None else seed)
-        x, y = self.mask(texts, generator=gen)
-        return self.trainer.evaluate(x, y)
-
-    @torch.no_grad()
-    def pseudo_perplexity(
-        self, texts: Sequence[str], max_tokens: int = 2000, batch_size: int = 128
-    ) -> float:
-        """Pseudo-perplexity (Salazar et al. 2020): ``exp`` of the mean negative
-        log-likelihood of each token with only that token masked, over at most
-        ``max_tokens`` tokens (texts in order). One forward pass per token: small sets."""
-        model, tok = self._require()
-        model.eval()
-        rows: list[Tensor] = []
-        targets: list[int] = []
-        positions: list[int] = []
-        masks: list[Tensor] = []
-        enc = self.encode(texts)
-        for i in range(len(texts)):
-            ids, att = enc["input_ids"][i], enc["attention_mask"][i]
-            for pos in (~enc["special_tokens_mask"][i].bool()).nonzero().squeeze(1).tolist():
-                if len(targets) >= max_tokens:
-                    break
-                masked = ids.clone()
-                masked[pos] = tok.mask_token_id
-                rows.append(masked)
-                masks.append(att)
-                targets.append(int(ids[pos]))
-                positions.append(pos)
-        if not targets:
-            return float("nan")
-        nll = 0.0
-        for start in range(0, len(targets), batch_size):
-            end = min(start + batch_size, len(targets))
-            x = {
-                "input_ids": torch.stack(rows[start:end]).to(self.device),
-                "attention_mask": torch.stack(masks[start:end]).to(self.device),
-            }
-            logits = model(**_trim(x)).logits
-            pos = torch.tensor(positions[start:end], device=logits.device)
-            picked = logits[torch.arange(end - start, device=logits.device), pos]
-            logp = torch.log_softmax(picked.float(), -1)
-            tgt = torch.tensor(targets[start:end], device=logits.device)
-            nll -= float(logp.gather(1, tgt.unsqueeze(1)).sum())
-        return math.exp(nll / len(targets))
-
-    # ------------------------------------------------------------------ persistence
-    def settings(self) -> dict[str, Any]:
-        """Constructor settings (JSON-able; not the adapters or the model path)."""
-        return {
-            "max_length": self.max_length,
-            "batch_size": self.batch_size,
-            "lr": self.lr,
-            "mlm_probability": self.mlm_probability,
-            "seed": self.seed,
-            "epochs": self.epochs,
-            "weight_decay": self.weight_decay,
-            "grad_clip": self.grad_clip,
-            "vocab_size": self.vocab_size,
-            "min_frequency": self.min_frequency,
-            "lowercase": self.lowercase,
-            "grow_every": self.grow_every,
-            "grow_min_count": self.grow_min_count,
-            "grow_max_new": self.grow_max_new,
-            "config": dict(self.model_config),
-        }
-
-    def state_dict(self) -> dict[str, Tensor]:
-        """The masked LM's weights."""
-        model, _ = self._require()
-        return model.state_dict()
-
-    def load_state_dict(self, state: dict[str, Tensor]) -> None:
-        """Restore :meth:`state_dict` output (the vocabulary size must match)."""
-        model, _ = self._require()
-        model.load_state_dict(state)
-
-    def save(self, folder: str | Path) -> Path:
-        """Write ``model.safetensors`` + ``config.json``, the tokenizer files and
-        ``textcl_transformer.json`` (format version, settings, progress) to ``folder``."""
-        model, tok = self._require()
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        with _no_hf_progress_bars():  # a checkpoint each window: no bar on the terminal
-            model.save_pretrained(str(folder))
-            tok.save_pretrained(str(folder))
-        if not (folder / "model.safetensors").exists():
-            raise RuntimeError(f"save_pretrained wrote no model.safetensors in {folder}")
-        meta = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "settings": self.settings(),
-            "windows_seen": self.windows_seen,
-            "tweets_seen": self.tweets_seen,
-            "added_words": list(self.added_words),
-        }
-        (folder / META_NAME).write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        return folder
-
-    @classmethod
-    def load(
-        cls, folder: str | Path, adapters: Sequence[Adapter] = (), **overrides: Any
-    ) -> ContinualTransformer:
-        """Load a model written by :meth:`save` (``overrides`` replace saved settings)."""
-        folder = Path(folder)
-        meta_path = folder / META_NAME
-        if not meta_path.exists():
-            raise FileNotFoundError(
-                f"{folder} is not a textcl transformer checkpoint (no {META_NAME})"
-            )
-        meta = read_format_json(meta_path, FORMAT)
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{meta_path} has format version {meta.get('format_version')!r}; this textcl "
-                f"reads version {FORMAT_VERSION}"
-            )
-        settings = {**meta.get("settings", {}), **overrides}
-        obj = cls(model_path=folder, adapters=adapters, **settings)
-        obj.windows_seen = int(meta.get("windows_seen", 0))
-        obj.tweets_seen = int(meta.get("tweets_seen", 0))
-        obj.added_words = list(meta.get("added_words", []))
-        return obj
-
-
-@contextmanager
-def _no_hf_progress_bars() -> Iterator[None]:
-    """Silence transformers' progress bars inside the block (restored afterwards)."""
-    from transformers.utils import logging as hf_logging
-
-    active = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if active:
-            hf_logging.enable_progress_bar()
