@@ -68,3 +68,17 @@ def test_an_installed_wheel_runs_the_default_job_from_an_empty_folder(tmp_path: 
         cwd=empty, env=env, check=True, capture_output=True, text=True,
     ).stdout
     assert "share/textcl/pipelines/transformer.toml" in shown.splitlines()[0]
+
+
+def test_the_command_starts_without_the_heavy_libraries() -> None:
+    """`textcl --help` and the parsing of every command load none of the machine-learning
+    libraries (they cost seconds; each command imports what it uses when it runs)."""
+    heavy = ("river", "gensim", "torch", "matplotlib", "transformers", "spacy", "sklearn")
+    code = (
+        "import sys, textcl.cli; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert loaded == "", f"imported at start-up: {loaded}"

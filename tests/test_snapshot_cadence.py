@@ -82,8 +82,8 @@ def test_drift_command_keeps_the_stream_report_and_filters_common_words(
 
     from textcl.cli import app
     from textcl.config import load_config
+    from textcl.drift.stream_report import mover_ignore
     from textcl.paths import PROJECT_ROOT
-    from textcl.pipeline import mover_ignore
 
     out = tmp_path / "out"
     config = _config(200)

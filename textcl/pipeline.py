@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -18,6 +17,7 @@ from textcl.checkpoint import CheckpointError
 from textcl.config import PipelineConfig
 from textcl.consumers import WindowStats
 from textcl.consumers.registry import build_consumers
+from textcl.drift.stream_report import mover_ignore, write_stream_drift  # noqa: F401 (re-exported)
 from textcl.keywords.alarms import DriftAlarms
 from textcl.outputs import resuming
 from textcl.resume import load_pipeline, restore_windows, save_pipeline
@@ -364,41 +364,6 @@ def _close(consumers: list[Consumer], out: Path | None) -> None:
             close(out)
 
 
-def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
-    """Drift report over the run's snapshots in ``out/drift``; returns a short summary."""
-    from textcl.drift import load_snapshots, snapshot_drift, write_report
-    from textcl.keywords.history import leading_keywords
-
-    if len(list((out / "snapshots").glob("*.npz"))) < 2:  # e.g. a run of zero tweets
-        return {"report": None, "reason": "fewer than 2 snapshots"}
-    snapshots = load_snapshots(out / "snapshots", dtype=None)
-    cfg = config.drift
-    terms = cfg.terms or config.word2vec.probe_terms
-    follow = not terms  # no terms given: the stream's own keywords and movers
-    if follow:
-        terms = leading_keywords(out / "keywords.jsonl", cfg.auto_terms)
-    if len(snapshots) < 2:
-        return {"report": None, "reason": "fewer than 2 snapshots"}
-    result = snapshot_drift(
-        snapshots,
-        terms,
-        topn=cfg.topn,
-        movers=cfg.movers,
-        min_count=cfg.min_count,
-        candidates=cfg.candidates,
-        mover_terms=cfg.auto_movers if follow else 0,
-        ignore=mover_ignore(config),
-    )
-    contextual = _contextual_drift(out / "transformer" / "drift.jsonl")
-    if contextual:
-        result["contextual"] = contextual
-    paths = write_report(result, out / "drift")
-    return {
-        "report": str(paths["html"]),
-        "top_movers": [m["term"] for m in result["movers"][:10]],
-    }
-
-
 def run_warnings(summary: dict[str, Any], every: str) -> list[str]:
     """What a user should know about the run's windows: tweets out of time order, or a
     stream that fell into a single time window (untimed text, a file not in order)."""
@@ -418,31 +383,3 @@ def run_warnings(summary: dict[str, Any], every: str) -> list[str]:
             "span use windows of N tweets (--window 5000) or a shorter --window"
         )
     return warnings
-
-
-def mover_ignore(config: PipelineConfig) -> frozenset[str]:
-    """Terms never ranked as movers: special tokens, English stop words, and with the
-    embedded background the common words of its languages (``de``, ``la``, ...)."""
-    from textcl.keywords.tracker import default_ignore
-
-    ignore = default_ignore()
-    if config.keywords.background == "wordfreq":
-        from textcl.keywords.background import wordfreq_background
-
-        kw = config.keywords
-        ignore |= wordfreq_background(tuple(kw.languages), kw.hashtag_share).common()
-    return ignore
-
-
-def _contextual_drift(path: Path) -> dict[str, list[dict[str, Any]]]:
-    """Per-term series of the transformer consumer's window-to-window contextual drift."""
-    if not path.exists():
-        return {}
-    series: dict[str, list[dict[str, Any]]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        for term, info in row["terms"].items():
-            series.setdefault(term, []).append(
-                {"window": row["window"], "start": row["start"], **info}
-            )
-    return series

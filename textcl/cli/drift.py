@@ -12,7 +12,7 @@ from rich.table import Table
 
 from textcl.cli.common import app, error_exit, pipeline_file
 from textcl.config import load_config
-from textcl.pipeline import mover_ignore
+from textcl.drift.stream_report import mover_ignore
 
 
 @app.command()

@@ -10,20 +10,25 @@
   ``report.html`` with PNG plots.
 """
 
-from textcl.drift.align import align_to, procrustes
-from textcl.drift.compare import compare_corpora, corpora_from_stream, read_corpus, read_targets
-from textcl.drift.report import write_report
-from textcl.drift.snapshots import load_snapshots, shared_space, snapshot_drift
+from __future__ import annotations
 
-__all__ = [
-    "align_to",
-    "compare_corpora",
-    "corpora_from_stream",
-    "load_snapshots",
-    "procrustes",
-    "read_corpus",
-    "read_targets",
-    "shared_space",
-    "snapshot_drift",
-    "write_report",
-]
+from importlib import import_module
+from typing import Any
+
+# name -> submodule; imported on first use so that `import textcl.drift.<x>` (e.g. the
+# stream's report writer) does not pull in gensim and matplotlib at start-up
+_LAZY = {
+    "align_to": "align", "procrustes": "align",
+    "compare_corpora": "compare", "corpora_from_stream": "compare", "read_corpus": "compare",
+    "read_targets": "compare",
+    "write_report": "report",
+    "load_snapshots": "snapshots", "shared_space": "snapshots", "snapshot_drift": "snapshots",
+}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'textcl.drift' has no attribute {name!r}")
+    return getattr(import_module(f"textcl.drift.{module}"), name)
