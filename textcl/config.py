@@ -20,6 +20,7 @@ from pydantic import (
 
 from textcl.keywords.background import DEFAULT_LANGUAGES, HASHTAG_SHARE
 from textcl.stream.csvfile import ColumnMap
+from textcl.stream.readers import Format
 from textcl.stream.tokenize import TokenizerOptions
 from textcl.stream.window import WindowSpec
 
@@ -65,7 +66,7 @@ class CsvSection(_Section):
 class SourceSection(_Section):
     """How records are read: format, strictness, size limit, duplicate collapsing."""
 
-    format: Literal["auto", "jsonl", "csv", "text", "crisislex"] = "auto"
+    format: Format = "auto"
     strict: bool = False
     max_record_bytes: int = Field(default=64 * 1024, gt=0)
     collapse_duplicates: bool = False

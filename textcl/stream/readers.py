@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from textcl.stream.crisislex import is_crisislex, read_crisislex
 from textcl.stream.csvfile import ColumnMap, looks_like_csv_header, read_csv
@@ -16,7 +16,7 @@ from textcl.stream.text import read_text
 from textcl.types import Tweet
 
 Format = Literal["auto", "jsonl", "csv", "text", "crisislex"]
-FORMATS: tuple[str, ...] = ("auto", "jsonl", "csv", "text", "crisislex")
+FORMATS: tuple[str, ...] = get_args(Format)  # the one list of input formats
 _SUFFIXES = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
