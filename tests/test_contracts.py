@@ -260,3 +260,63 @@ def test_adapter_refuses_inputs_and_labels_of_different_lengths(name: str) -> No
     x, y, task = _tasks()[0]
     with pytest.raises(ValueError):
         trainer.fit_task(x, y[:-1], task)
+
+
+# -- readers --------------------------------------------------------------------------
+
+def _reader_inputs(folder: Path) -> dict[str, tuple[Path, str, int, int]]:
+    """Per format: a file (or folder) of good and bad records, its format, and how many
+    of each it holds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    jsonl = folder / "t.jsonl"
+    jsonl.write_bytes(
+        b'{"id": "1", "created_at": "2026-03-01T00:00:00Z", "text": "flood on main street"}\n'
+        b'{"id": "2", "created_at": "2026-03-01T00:01:00Z"\n'  # malformed JSON
+        b'{"id": "3", "created_at": "2026-03-01T00:02:00Z"}\n'  # no text
+        b'{"id": "4", "created_at": "not a date", "text": "x"}\n'
+        b'\xff\xfe\x00garbage\n'
+        b'{"id": "6", "created_at": "2026-03-01T00:05:00Z", "text": "levee holds"}\n'
+    )
+    csv_file = folder / "t.csv"
+    csv_file.write_text(
+        "id,created_at,text\n"
+        "1,2026-03-01T00:00:00Z,flood on main street\n"
+        "2,2026-03-01T00:01:00Z,\n"  # empty text
+        "3,yesterday,sandbags needed\n"  # bad date
+        "4,2026-03-01T00:03:00Z,levee holds\n",
+        encoding="utf-8",
+    )
+    text = folder / "t.txt"
+    text.write_bytes(b"flood on main street\n\nlevee holds\n\xff\xfe bad bytes\n")
+    crisis = folder / "2013_Test_event"
+    crisis.mkdir(exist_ok=True)
+    (crisis / "2013_Test_event-tweets_labeled.csv").write_text(
+        "Tweet ID, Tweet Text, Information Source, Information Type, Informativeness\n"
+        '"323808103780990976","Explosion near the finish line",Eyewitness,Other,Related\n'
+        '"not-an-id","No id here",Eyewitness,Other,Related\n'
+        '"323873597825355778","Stay safe everyone",Outsiders,Sympathy,Related\n',
+        encoding="utf-8",
+    )
+    return {
+        "jsonl": (jsonl, "jsonl", 2, 4),
+        "csv": (csv_file, "csv", 2, 2),
+        "text": (text, "text", 2, 2),
+        "crisislex": (folder / "2013_Test_event", "crisislex", 2, 1),
+    }
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "text", "crisislex"])
+def test_reader_turns_every_bad_record_into_a_reject_with_its_line(fmt: str, tmp_path) -> None:
+    from textcl.stream.readers import FORMATS, TweetReader
+    from textcl.stream.rejects import Reject
+
+    assert fmt in FORMATS
+    path, name, good, bad = _reader_inputs(tmp_path)[fmt]
+    for declared in (name, "auto"):  # told the format, or finding it out
+        items = list(TweetReader(path, declared))
+        rejects = [i for i in items if isinstance(i, Reject)]
+        tweets = [i for i in items if not isinstance(i, Reject)]
+        assert (len(tweets), len(rejects)) == (good, bad), (declared, rejects)
+        assert all(r.reason and r.line >= 1 and r.source for r in rejects)
+        assert all(t.text.strip() and t.created_at.tzinfo is not None for t in tweets)
+    assert list(TweetReader(path, name)) == items  # deterministic
