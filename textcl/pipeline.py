@@ -21,6 +21,7 @@ from textcl.drift.stream_report import mover_ignore, write_stream_drift  # noqa:
 from textcl.keywords.alarms import DriftAlarms
 from textcl.outputs import resuming
 from textcl.resume import load_pipeline, restore_windows, save_pipeline
+from textcl.runlock import output_lock
 from textcl.stream.dedup import Deduplicator
 from textcl.stream.oov import OovRate
 from textcl.stream.readers import TweetReader
@@ -98,11 +99,24 @@ class Pipeline:
         With an ``out_dir`` and ``[output] checkpoint`` on, the run's state is checkpointed
         (atomically) at window ends in ``out_dir/checkpoint``; ``resume=True`` continues
         from there: the records already processed are skipped, every consumer and output
-        file is put back as it was at the checkpoint, and the run goes on.
+        file is put back as it was at the checkpoint, and the run goes on. One run at a
+        time per ``out_dir``: a second is refused (:class:`~textcl.runlock.OutputInUseError`).
         """
         out = Path(out_dir) if out_dir is not None else None
-        if out is not None and out.exists() and not out.is_dir():
+        if out is None:
+            return self._run(source, None, progress, resume)
+        if out.exists() and not out.is_dir():
             raise ValueError(f"{out}: is a file, not a folder; give an output folder with --out")
+        with output_lock(out):
+            return self._run(source, out, progress, resume)
+
+    def _run(
+        self,
+        source: str | Path | Iterable[Tweet | Reject],
+        out: Path | None,
+        progress: Callable[[RunStats, TweetReader], None] | None,
+        resume: bool,
+    ) -> dict[str, Any]:
         cfg = self.config
         # a reader object (e.g. a live X API source) is used as it is
         reader = self.reader(source) if isinstance(source, str | Path) else source
@@ -113,8 +127,6 @@ class Pipeline:
         if resume:
             if checkpoint_dir is None:
                 raise ValueError("--resume needs an output folder with [output] checkpoint on")
-            if cfg.source.collapse_duplicates or cfg.source.collapse_retweets:
-                raise ValueError("--resume does not support --collapse-duplicates/-retweets yet")
             if cfg.transformer.enabled:
                 raise ValueError("--resume does not support the [transformer] section yet "
                                  "(its model is checkpointed in OUT/transformer/model only)")
@@ -155,8 +167,22 @@ class Pipeline:
         )
         windower = Windower(cfg.window.batch_size, cfg.window.every)
         skip = 0
+        self._dedup_before: dict[str, Any] | None = None
+        self._window_due: bool | None = None
         if saved is not None:
             skip = self._restore(saved, windower, rejects, consumers)
+            if dedup is not None:
+                if "dedup" not in saved:
+                    raise CheckpointError("the checkpoint was written without duplicate "
+                                          "collapsing; resume without it, or start over")
+                dedup.load_state_dict(saved["dedup"])
+        def dedup_state(consumed: int) -> dict[str, Any] | None:
+            if dedup is None:
+                return None
+            if consumed < stats.read and self._dedup_before is not None:
+                return self._dedup_before  # as it was before the tweet read again on resume
+            return dedup.state_dict()
+
         def write_checkpoint(consumed: int, closed: bool) -> None:
             # a window closed by a tweet is saved without that tweet (read again on resume)
             extra = stats.read - consumed
@@ -166,7 +192,7 @@ class Pipeline:
                                           processed=stats.processed - extra),
                 first=self._first, last=self._last, windows=self.windows,
                 window_cuts=self.window_cuts, windower=windower, rejects=rejects,
-                consumers=consumers, closed=closed,
+                consumers=consumers, closed=closed, dedup=dedup_state(consumed),
             )
             self._last_checkpoint = (stats.batches, time.monotonic())
 
@@ -186,6 +212,14 @@ class Pipeline:
                         raise StrictModeError(item)
                 else:
                     stats.processed += 1
+                    # a tweet that closes a window is read again on resume: the
+                    # checkpoint then needs the memory of repeats from before it
+                    self._window_due = self._dedup_before = None
+                    if (dedup is not None and checkpoint_dir is not None
+                            and windower.closes_window(item)):
+                        self._window_due = self._window_checkpoint_due()  # decided once
+                        if self._window_due:
+                            self._dedup_before = dedup.state_dict()
                     if dedup is None or dedup.check(item) is None:
                         self._track_time(item)
                         # a window closed by this tweet is checkpointed without it
@@ -271,9 +305,16 @@ class Pipeline:
                     consumer.end_window(window)
                 self._periodic_drift()
                 if self._checkpoint is not None and self._consumed is not None:
-                    gap = self.config.output.checkpoint_window_seconds
-                    if not gap or time.monotonic() - self._last_checkpoint[1] >= gap:
+                    due = self._window_due if self._window_due is not None else (
+                        self._window_checkpoint_due())
+                    if due:
                         self._checkpoint(self._consumed, True)
+
+    def _window_checkpoint_due(self) -> bool:
+        """Whether a window end now gets a checkpoint (not within ``checkpoint_window_seconds``
+        of the last one)."""
+        gap = self.config.output.checkpoint_window_seconds
+        return not gap or time.monotonic() - self._last_checkpoint[1] >= gap
 
     def _batch_checkpoint(self, windower: Windower) -> None:
         """Every ``checkpoint_batches`` batches or ``checkpoint_seconds`` seconds, at a batch

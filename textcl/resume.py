@@ -33,7 +33,7 @@ def _time(value: str | None) -> datetime | None:
 def save_pipeline(folder: Path, *, source: str, consumed: int, stats: Any, first: datetime | None,
                   last: datetime | None, windows: list[Window], window_cuts: list[dict],
                   windower: Windower, rejects: Any, consumers: list[Any],
-                  closed: bool = True) -> None:
+                  closed: bool = True, dedup: dict[str, Any] | None = None) -> None:
     """Write the checkpoint of a run at a window end (``closed``) or a batch boundary."""
     stats_state = dataclasses.asdict(stats)
     state = {
@@ -49,6 +49,8 @@ def save_pipeline(folder: Path, *, source: str, consumed: int, stats: Any, first
         "consumers": {c.name: c.state_dict() for c in consumers},
         "outputs": flush_outputs(),
     }
+    if dedup is not None:
+        state["dedup"] = dedup
     save_checkpoint(folder, state)
 
 

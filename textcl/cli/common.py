@@ -19,6 +19,7 @@ from textcl import __version__
 from textcl.config import ConfigError, PipelineConfig, config_from_dict, load_config
 from textcl.paths import pipeline_path, shipped_pipelines
 from textcl.pipeline import Pipeline, RunStats
+from textcl.runlock import OutputInUseError
 from textcl.stream.readers import TweetReader
 from textcl.stream.rejects import StrictModeError
 
@@ -27,7 +28,8 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 # what a command reports as a one-line error (exit 2) instead of a traceback
-ERRORS = (ConfigError, StrictModeError, FileNotFoundError, IsADirectoryError, ValueError)
+ERRORS = (ConfigError, StrictModeError, FileNotFoundError, IsADirectoryError, ValueError,
+          OutputInUseError)
 
 
 def _version(value: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from textcl.types import Tweet
 
@@ -67,6 +68,23 @@ class Deduplicator:
             for key, _ in self.counts.most_common()[self.capacity // 2 :]:
                 del self.counts[key]
                 self.texts.pop(key, None)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything remembered, in memory order (so eviction goes on the same way)."""
+        return {
+            "seen": [[key.hex(), tweet_id] for key, tweet_id in self.seen.items()],
+            "counts": list(self.counts.items()),
+            "texts": dict(self.texts),
+            "collapsed_duplicates": self.collapsed_duplicates,
+            "collapsed_retweets": self.collapsed_retweets,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.seen = OrderedDict((bytes.fromhex(k), v) for k, v in state["seen"])
+        self.counts = Counter({k: int(v) for k, v in state["counts"]})
+        self.texts = dict(state["texts"])
+        self.collapsed_duplicates = int(state["collapsed_duplicates"])
+        self.collapsed_retweets = int(state["collapsed_retweets"])
 
     def top(self, n: int = 10) -> list[dict[str, object]]:
         """The most repeated originals: id, text and how many repeats were collapsed."""

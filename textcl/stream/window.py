@@ -109,6 +109,10 @@ class Windower:
             setattr(self, name, value)
         self._pending = []
 
+    def closes_window(self, tweet: Tweet) -> bool:
+        """Whether pushing ``tweet`` would close the open window (a window-end event)."""
+        return self._index >= 0 and not self._cut and self._outside(tweet.created_at)
+
     def push(self, tweet: Tweet) -> Iterator[BatchEvent | WindowEndEvent]:
         """Add one tweet; yield any batch or window-end events it triggers."""
         if self._index < 0 or self._cut or self._outside(tweet.created_at):
