@@ -20,9 +20,8 @@ CLI = [sys.executable, "-c", "from textcl.cli import app; app()"]
 
 
 def test_a_second_run_on_a_folder_in_use_is_refused(tmp_path: Path) -> None:
-    with output_lock(tmp_path):
-        with pytest.raises(OutputInUseError, match=f"pid {os.getpid()}"):
-            Pipeline().run(sample_stream_path(), tmp_path)
+    with output_lock(tmp_path), pytest.raises(OutputInUseError, match=f"pid {os.getpid()}"):
+        Pipeline().run(sample_stream_path(), tmp_path)
     assert not (tmp_path / "summary.json").exists()  # the refused run wrote nothing
 
 
