@@ -57,3 +57,28 @@ def test_sigterm_mid_stream_closes_the_window_and_writes_reports(tmp_path: Path)
     windows = (out / "windows.jsonl").read_text().splitlines()
     assert len(windows) == summary["windows"]
     assert (out / "word2vec.npz").exists()
+
+
+def test_the_library_follows_a_growing_file_until_it_goes_idle(tmp_path: Path) -> None:
+    """`Pipeline.reader(path, follow=True)`: the library's way to what --follow does."""
+    import threading
+
+    from textcl.config import config_from_dict
+    from textcl.pipeline import Pipeline
+
+    feed = tmp_path / "feed.txt"
+    feed.write_text("first tweet about the flood\n")
+    config = config_from_dict({"word2vec": {"enabled": False}, "drift": {"enabled": False},
+                               "window": {"every": "10"}})
+    runner = Pipeline(config)
+
+    def append() -> None:
+        time.sleep(0.5)
+        with feed.open("a") as fh:
+            fh.write("second tweet\nthird tweet\n")
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    summary = runner.run(runner.reader(feed, follow=True, idle_timeout=2.0), tmp_path / "o")
+    writer.join()
+    assert summary["processed"] == 3 and summary["rejected"] == 0

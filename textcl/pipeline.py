@@ -81,10 +81,22 @@ class Pipeline:
         self.consumers.append(consumer)
         return self
 
-    def reader(self, source: str | Path) -> TweetReader | TimeSorted:
-        """The configured reader for ``source`` (time-sorted with ``[source] sort``)."""
+    def reader(
+        self, source: str | Path, follow: bool = False, idle_timeout: float | None = None
+    ) -> TweetReader | TimeSorted:
+        """The configured reader for ``source`` (time-sorted with ``[source] sort``).
+
+        ``follow``: keep reading a growing plain file (``tail -f``, rotation-safe) until
+        :meth:`request_stop` or ``idle_timeout`` seconds without new lines; pass the
+        reader to :meth:`run`.
+        """
         src = self.config.source
-        reader = TweetReader(source, src.format, src.csv.column_map(), src.max_record_bytes)
+        if follow and src.sort:
+            raise ValueError("[source] sort reads a file to its end first: not with follow")
+        reader = TweetReader(
+            source, src.format, src.csv.column_map(), src.max_record_bytes,
+            follow=follow, idle_timeout=idle_timeout, stop=self.stop_event if follow else None,
+        )
         return TimeSorted(reader, src.sort_run_size) if src.sort else reader
 
     def run(

@@ -22,7 +22,7 @@ from textcl.cli.common import (
 )
 from textcl.paths import sample_stream_path
 from textcl.pipeline import Pipeline
-from textcl.stream.readers import FORMATS, TweetReader
+from textcl.stream.readers import FORMATS
 
 
 @app.command()
@@ -169,15 +169,7 @@ def stream(
         elif live != "file":
             raise ValueError(f"--source {live!r}: use 'file', 'x-api' or 'x-stream'")
         elif follow:
-            src = TweetReader(
-                src,
-                config.source.format,
-                config.source.csv.column_map(),
-                config.source.max_record_bytes,
-                follow=True,
-                idle_timeout=follow_idle,
-                stop=stop,
-            )
+            src = runner.reader(src, follow=True, idle_timeout=follow_idle)
         out_dir = out if out is not None else Path(config.output.dir)
         run = (
             partial(runner.run, resume=resume)
