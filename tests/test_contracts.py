@@ -320,3 +320,73 @@ def test_reader_turns_every_bad_record_into_a_reject_with_its_line(fmt: str, tmp
         assert all(r.reason and r.line >= 1 and r.source for r in rejects)
         assert all(t.text.strip() and t.created_at.tzinfo is not None for t in tweets)
     assert list(TweetReader(path, name)) == items  # deterministic
+
+
+# -- active-learning strategies -------------------------------------------------------
+
+def _strategies() -> dict[str, object]:
+    import inspect
+
+    import textcl.active.strategies as module
+    from textcl.active import Strategy
+
+    out = {}
+    for name, cls in vars(module).items():
+        if inspect.isclass(cls) and cls.__module__ == module.__name__ and not name.startswith("_"):
+            try:
+                instance = cls()
+            except TypeError:
+                continue
+            if isinstance(instance, Strategy):
+                out[name] = instance
+    return out
+
+
+def _pool(n: int = 40):
+    from collections import Counter
+
+    from textcl.active import Candidates, Context
+
+    rng = np.random.default_rng(0)
+    words = ["flood", "levee", "rain", "coffee", "monday", "#floodwatch", "bridge", "closed"]
+    tokens = [list(rng.choice(words, size=6)) for _ in range(n)]
+    probs = rng.dirichlet(np.ones(3), size=n)
+    candidates = Candidates(
+        ids=[str(i) for i in range(n)], texts=[" ".join(t) for t in tokens], tokens=tokens,
+        embeddings=rng.normal(size=(n, 5)), probs=probs,
+    )
+    context = Context(
+        background_counts=Counter({"coffee": 50, "monday": 40, "rain": 10, "the": 500}),
+        background_embeddings=rng.normal(size=(30, 5)), keywords={"flood", "#floodwatch"},
+        seed=3,
+    )
+    return candidates, context
+
+
+def test_every_strategy_is_found() -> None:
+    assert set(_strategies()) >= {"Uncertainty", "KCenterGreedy", "KMeansPlusPlus",
+                                  "TermLogOdds", "EmbeddingDensityRatio", "Novelty"}
+
+
+@pytest.mark.parametrize("name", sorted(_strategies()))
+def test_strategy_scores_each_candidate_deterministically(name: str) -> None:
+    strategy = _strategies()[name]
+    candidates, context = _pool()
+    first = strategy.score(candidates, context)
+    assert first.shape == (len(candidates),) and np.all(np.isfinite(first))
+    np.testing.assert_array_equal(first, _strategies()[name].score(*_pool()))
+
+
+@pytest.mark.parametrize("name", sorted(_strategies()))
+def test_strategy_refuses_a_pool_without_what_it_needs(name: str) -> None:
+    from textcl.active import Candidates
+
+    strategy = _strategies()[name]
+    candidates, context = _pool()
+    bare = Candidates(ids=candidates.ids, texts=candidates.texts, tokens=candidates.tokens)
+    try:
+        scores = strategy.score(bare, context)
+    except ValueError as exc:  # the error says what is missing
+        assert "embeddings" in str(exc) or "probs" in str(exc), exc
+    else:  # or it needs only the tokens, and scores them as before
+        np.testing.assert_array_equal(scores, strategy.score(candidates, context))
