@@ -16,11 +16,16 @@ def _data_dirs() -> list[Path]:
     return [PROJECT_ROOT / "data", Path(sys.prefix) / "share" / "textcl"]
 
 
+def _pipeline_dirs() -> list[Path]:
+    """The checkout's ``pipelines/``, then the installed copy (the wheel's data files)."""
+    return [PROJECT_ROOT / "pipelines", Path(sys.prefix) / "share" / "textcl" / "pipelines"]
+
+
 def pipeline_path(name: str = "default") -> Path | None:
     """A shipped pipeline file (``default``, ``transformer``): the checkout's
     ``pipelines/NAME.toml``, else the installed copy; ``None`` when neither exists (the
     built-in defaults equal ``default.toml``, a tested invariant)."""
-    for folder in (PROJECT_ROOT / "pipelines", Path(sys.prefix) / "share" / "textcl" / "pipelines"):
+    for folder in _pipeline_dirs():
         if (folder / f"{name}.toml").is_file():
             return folder / f"{name}.toml"
     return None
@@ -29,7 +34,7 @@ def pipeline_path(name: str = "default") -> Path | None:
 def shipped_pipelines() -> list[str]:
     """Names of the shipped pipeline files (``-p NAME``)."""
     names: set[str] = set()
-    for folder in (PROJECT_ROOT / "pipelines", Path(sys.prefix) / "share" / "textcl" / "pipelines"):
+    for folder in _pipeline_dirs():
         names.update(p.stem for p in folder.glob("*.toml"))
     return sorted(names)
 

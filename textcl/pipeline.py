@@ -92,7 +92,8 @@ class Pipeline:
         """
         src = self.config.source
         if follow and src.sort:
-            raise ValueError("[source] sort reads a file to its end first: not with follow")
+            raise ValueError("[source] sort (--sort) reads a file to its end first: not with "
+                             "follow (--follow)")
         reader = TweetReader(
             source, src.format, src.csv.column_map(), src.max_record_bytes,
             follow=follow, idle_timeout=idle_timeout, stop=self.stop_event if follow else None,
@@ -188,6 +189,7 @@ class Pipeline:
                     raise CheckpointError("the checkpoint was written without duplicate "
                                           "collapsing; resume without it, or start over")
                 dedup.load_state_dict(saved["dedup"])
+
         def dedup_state(consumed: int) -> dict[str, Any] | None:
             if dedup is None:
                 return None

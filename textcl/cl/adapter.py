@@ -83,3 +83,8 @@ class Adapter:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` output."""
+
+
+def hashable_key(key: Any) -> Hashable:
+    """A task or class key read back from a checkpoint (JSON turns tuples into lists)."""
+    return tuple(hashable_key(k) for k in key) if isinstance(key, list) else key

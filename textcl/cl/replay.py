@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import torch
 from torch import Tensor
 
-from textcl.cl.adapter import Adapter, StepBatch
+from textcl.cl.adapter import Adapter, StepBatch, hashable_key
 from textcl.cl.buffers import Buffer
 from textcl.cl.rows import Inputs, concat, concat_targets
 
@@ -167,7 +167,7 @@ class GenerativeReplay(Adapter):
                 "generator": self.generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        keys = [tuple(k) if isinstance(k, list) else k for k in state["keys"]]  # JSON lists
+        keys = [hashable_key(k) for k in state["keys"]]
         self.stats = dict(zip(keys, state["stats"], strict=True))
         if self.stats:
             self._fit()

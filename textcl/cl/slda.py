@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
-from textcl.cl.adapter import Adapter
+from textcl.cl.adapter import Adapter, hashable_key
 from textcl.cl.rows import Inputs
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class StreamingLDA(Adapter):
             if "classes" not in row:  # the layout before checkpoints could hold it
                 self.stats[key] = row
                 continue
-            self.stats[_hashable(key)] = {
+            self.stats[hashable_key(key)] = {
                 "n": dict(zip(row["classes"], row["n"], strict=True)),
                 "sum": dict(zip(row["classes"], row["sum"], strict=True)),
                 "outer": row["outer"],
@@ -113,7 +113,3 @@ class StreamingLDA(Adapter):
         for key in self.stats:
             self._fit(key)
 
-
-def _hashable(key: Any) -> Hashable:
-    """A key read back from JSON (a tuple comes back as a list)."""
-    return tuple(_hashable(k) for k in key) if isinstance(key, list) else key

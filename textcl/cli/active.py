@@ -11,7 +11,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from textcl.cli.common import ERRORS, app, configure, error_exit, run_with_progress
+from textcl.cli.common import (
+    ERRORS,
+    FormatOption,
+    PipelineOption,
+    QuietOption,
+    StrictOption,
+    WindowOption,
+    app,
+    configure,
+    error_exit,
+    run_with_progress,
+)
 from textcl.paths import sample_stream_path
 from textcl.pipeline import Pipeline
 from textcl.stream.tokenize import TweetTokenizer
@@ -44,19 +55,11 @@ def select(
     diversity: Annotated[
         float, typer.Option("--diversity", help="Penalty on picks similar to earlier picks.")
     ] = 0.3,
-    pipeline: Annotated[
-        Path | None, typer.Option("--pipeline", "-p", help="Pipeline TOML file.")
-    ] = None,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="Input format.")] = None,
-    window: Annotated[
-        str | None, typer.Option("--window", "-w", help="Window: '1d', '6h' or a count.")
-    ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Stop at the first bad record.", metavar="")
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar.", metavar="")
-    ] = False,
+    pipeline: PipelineOption = None,
+    fmt: FormatOption = None,
+    window: WindowOption = None,
+    strict: StrictOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Pick the tweets of each window most worth a label: selection.jsonl and selection.csv."""
     from textcl.active.labelmodel import LabelModel, LabelModelError
@@ -108,9 +111,7 @@ def label(
     model: Annotated[
         Path, typer.Option("--model", "-m", help="Label model folder (created when missing).")
     ] = Path("out/label-model"),
-    pipeline: Annotated[
-        Path | None, typer.Option("--pipeline", "-p", help="Pipeline TOML (tokenizer).")
-    ] = None,
+    pipeline: PipelineOption = None,
 ) -> None:
     """Teach the label model the labels people gave; later selections use its uncertainty."""
     from textcl.active.labelmodel import LabelModel, LabelModelError

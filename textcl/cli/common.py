@@ -20,13 +20,35 @@ from textcl.config import ConfigError, PipelineConfig, config_from_dict, load_co
 from textcl.paths import pipeline_path, shipped_pipelines
 from textcl.pipeline import Pipeline, RunStats
 from textcl.runlock import OutputInUseError
-from textcl.stream.readers import TweetReader
+from textcl.stream.readers import FORMATS, TweetReader
 from textcl.stream.rejects import StrictModeError
 
 app = typer.Typer(
     help="Continual learning on text streams.", no_args_is_help=True, add_completion=False
 )
 console = Console(stderr=True)
+# options that several commands take, declared once
+PipelineOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--pipeline", "-p",
+        help="Pipeline TOML file, or a shipped name: default (the default), transformer.",
+    ),
+]
+FormatOption = Annotated[
+    str | None, typer.Option("--format", "-f", help=f"Input format: {'|'.join(FORMATS)}.")
+]
+WindowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--window", "-w",
+        help="Window: '1d', '6h' or a tweet count (default: the pipeline's window every, 1d).",
+    ),
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Stop at the first bad record.", metavar="")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.", metavar="")]
 # what a command reports as a one-line error (exit 2) instead of a traceback
 ERRORS = (ConfigError, StrictModeError, FileNotFoundError, IsADirectoryError, ValueError,
           OutputInUseError)

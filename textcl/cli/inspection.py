@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from textcl.cli.common import ERRORS, app, configure, error_exit, pipeline_file
+from textcl.cli.common import (
+    ERRORS,
+    FormatOption,
+    PipelineOption,
+    app,
+    configure,
+    error_exit,
+    pipeline_file,
+)
 from textcl.stream.tokenize import TweetTokenizer
 
 config_app = typer.Typer(help="Inspect pipeline files.", no_args_is_help=True)
@@ -20,12 +28,7 @@ app.add_typer(config_app, name="config")
 
 @config_app.command("show")
 def config_show(
-    pipeline: Annotated[
-        Path | None,
-        typer.Option(
-            "--pipeline", "-p", help="Pipeline TOML or a shipped name (default, transformer)."
-        ),
-    ] = None,
+    pipeline: PipelineOption = None,
 ) -> None:
     """Print the effective pipeline (every key, defaults filled in) as TOML."""
     import tomli_w
@@ -36,18 +39,8 @@ def config_show(
     except ERRORS as exc:
         error_exit(exc)
     typer.echo(f"# effective pipeline: {source or 'built-in defaults'}")
-    typer.echo(tomli_w.dumps(_without_none(config.model_dump())), nl=False)
-
-
-def _without_none(data: dict[str, Any]) -> dict[str, Any]:
-    """TOML has no null: keys whose value is ``None`` are left out (they mean "unset")."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            out[key] = _without_none(value)
-        elif value is not None:
-            out[key] = value
-    return out
+    # TOML has no null: keys unset by default (CSV column names) are left out
+    typer.echo(tomli_w.dumps(config.model_dump(exclude_none=True)), nl=False)
 
 
 @app.command()
@@ -59,10 +52,8 @@ def predict(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Predictions file (JSON lines).")
     ] = Path("out/predictions.jsonl"),
-    pipeline: Annotated[
-        Path | None, typer.Option("--pipeline", "-p", help="Pipeline TOML (reader, tokenizer).")
-    ] = None,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="Input format.")] = None,
+    pipeline: PipelineOption = None,
+    fmt: FormatOption = None,
     batch: Annotated[int, typer.Option("--batch", help="Tweets per model call.")] = 2000,
 ) -> None:
     """Label tweets with a label model: one JSON line per tweet (id, label, p, probs);

@@ -13,6 +13,11 @@ from rich.table import Table
 
 from textcl.cli.common import (
     ERRORS,
+    FormatOption,
+    PipelineOption,
+    QuietOption,
+    StrictOption,
+    WindowOption,
     app,
     configure,
     console,
@@ -22,7 +27,6 @@ from textcl.cli.common import (
 )
 from textcl.paths import sample_stream_path
 from textcl.pipeline import Pipeline
-from textcl.stream.readers import FORMATS
 
 
 @app.command()
@@ -34,34 +38,16 @@ def stream(
             "Default: the embedded sample stream."
         ),
     ] = None,
-    pipeline: Annotated[
-        Path | None,
-        typer.Option(
-            "--pipeline",
-            "-p",
-            help="Pipeline TOML file, or a shipped name: default (the default), transformer.",
-        ),
-    ] = None,
+    pipeline: PipelineOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out", "-o", help="Output folder (default: the pipeline's output dir, out)."
         ),
     ] = None,
-    fmt: Annotated[
-        str | None, typer.Option("--format", "-f", help=f"Input format: {'|'.join(FORMATS)}.")
-    ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Stop at the first bad record.", metavar="")
-    ] = False,
-    window: Annotated[
-        str | None,
-        typer.Option(
-            "--window",
-            "-w",
-            help="Window: '1d', '6h' or a tweet count (default: the pipeline's window every, 1d).",
-        ),
-    ] = None,
+    fmt: FormatOption = None,
+    strict: StrictOption = False,
+    window: WindowOption = None,
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", "-b", help="Micro-batch size.")
     ] = None,
@@ -73,9 +59,7 @@ def stream(
         bool,
         typer.Option("--collapse-retweets", help="Collapse retweets of seen tweets.", metavar=""),
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar.", metavar="")
-    ] = False,
+    quiet: QuietOption = False,
     live: Annotated[
         str,
         typer.Option(
@@ -148,9 +132,8 @@ def stream(
 ) -> None:
     """Stream tweets through a pipeline; write summary.json, windows.jsonl, rejects.jsonl."""
     try:
-        if sort and (follow or live != "file"):
-            raise ValueError("--sort reads a file to its end first: not with --follow or "
-                             "a live --source")
+        if sort and live != "file":
+            raise ValueError("--sort reads a file to its end first: not with a live --source")
         config = configure(
             pipeline, fmt, strict, window, batch_size, collapse_duplicates, collapse_retweets,
             sort=sort,
