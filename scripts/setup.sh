@@ -8,4 +8,12 @@ PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch is pinned to 2.13.0 in pyproject.toml (CPU wheel); an unpinned torch pulls a CUDA build.
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+.venv/bin/python -m pip install --quiet -e '.[dev,brokers]'
+# The broker tests run against a real Redis server (Debian's redis-server).
+if ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "note: redis-server is missing (apt-get install redis-server); the broker tests need it" >&2
+  fi
+fi

@@ -182,13 +182,19 @@ class Pipeline:
         skip = 0
         self._dedup_before: dict[str, Any] | None = None
         self._window_due: bool | None = None
+        # a broker source re-delivers what no checkpoint acknowledged: nothing to skip
+        broker = callable(getattr(reader, "commit", None))
         if saved is not None:
             skip = self._restore(saved, windower, rejects, consumers)
+            if broker:
+                reader.resume_after(saved.get("position"), stats.read)  # type: ignore[union-attr]
+                skip = 0
             if dedup is not None:
                 if "dedup" not in saved:
                     raise CheckpointError("the checkpoint was written without duplicate "
                                           "collapsing; resume without it, or start over")
                 dedup.load_state_dict(saved["dedup"])
+        committed = stats.read  # records a checkpoint covers (and the broker was told)
 
         def dedup_state(consumed: int) -> dict[str, Any] | None:
             if dedup is None:
@@ -198,6 +204,7 @@ class Pipeline:
             return dedup.state_dict()
 
         def write_checkpoint(consumed: int, closed: bool) -> None:
+            nonlocal committed
             # a window closed by a tweet is saved without that tweet (read again on resume)
             extra = stats.read - consumed
             save_pipeline(
@@ -207,7 +214,11 @@ class Pipeline:
                 first=self._first, last=self._last, windows=self.windows,
                 window_cuts=self.window_cuts, windower=windower, rejects=rejects,
                 consumers=consumers, closed=closed, dedup=dedup_state(consumed),
+                position=reader.position(consumed - committed) if broker else None,
             )
+            if broker:  # acknowledged only once the checkpoint holding them is on disk
+                reader.commit(consumed - committed)  # type: ignore[union-attr]
+                committed = consumed
             self._last_checkpoint = (stats.batches, time.monotonic())
 
         self._checkpoint = write_checkpoint if checkpoint_dir is not None else None
@@ -250,6 +261,9 @@ class Pipeline:
                     break
             self._consumed = None
             self._dispatch(windower.finish(), consumers)
+            if broker and self._checkpoint is not None:
+                # a broker run that ends (idle, limit, stop) acknowledges all it processed
+                self._checkpoint(stats.read, True)
         except BaseException:
             _close(consumers, None)
             raise

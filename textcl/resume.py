@@ -33,7 +33,8 @@ def _time(value: str | None) -> datetime | None:
 def save_pipeline(folder: Path, *, source: str, consumed: int, stats: Any, first: datetime | None,
                   last: datetime | None, windows: list[Window], window_cuts: list[dict],
                   windower: Windower, rejects: Any, consumers: list[Any],
-                  closed: bool = True, dedup: dict[str, Any] | None = None) -> None:
+                  closed: bool = True, dedup: dict[str, Any] | None = None,
+                  position: Any = None) -> None:
     """Write the checkpoint of a run at a window end (``closed``) or a batch boundary."""
     stats_state = dataclasses.asdict(stats)
     state = {
@@ -51,6 +52,8 @@ def save_pipeline(folder: Path, *, source: str, consumed: int, stats: Any, first
     }
     if dedup is not None:
         state["dedup"] = dedup
+    if position is not None:  # a broker source's position after the covered records
+        state["position"] = position
     save_checkpoint(folder, state)
 
 

@@ -27,6 +27,7 @@ from textcl.cli.common import (
 )
 from textcl.paths import sample_stream_path
 from textcl.pipeline import Pipeline
+from textcl.stream.live import open_live
 
 
 @app.command()
@@ -65,10 +66,25 @@ def stream(
         typer.Option(
             "--source",
             help="'file' (the SOURCE argument), 'x-api' (poll X API v2 recent search for "
-            "--query) or 'x-stream' (the v2 filtered stream with --rule); the bearer token "
-            "is read from $TEXTCL_X_BEARER_TOKEN.",
+            "--query), 'x-stream' (the v2 filtered stream with --rule; the bearer token "
+            "is read from $TEXTCL_X_BEARER_TOKEN), 'redis-stream' (SOURCE is the stream) or "
+            "'kafka' (SOURCE is the topic list): consumer group --group, acknowledged only "
+            "once a checkpoint covers the records.",
         ),
     ] = "file",
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="With redis-stream: redis://HOST:PORT/DB (default "
+                     "localhost); with kafka: the bootstrap servers HOST:PORT,..."),
+    ] = None,
+    group: Annotated[
+        str, typer.Option("--group", help="With redis-stream/kafka: the consumer group.")
+    ] = "textcl",
+    consumer: Annotated[
+        str,
+        typer.Option("--consumer", help="With redis-stream: this process's consumer name "
+                     "(resume under the same name)."),
+    ] = "textcl-1",
     query: Annotated[str, typer.Option("--query", help="With --source x-api: the query.")] = "",
     rules: Annotated[
         list[str] | None,
@@ -79,7 +95,9 @@ def stream(
         ),
     ] = None,
     max_tweets: Annotated[
-        int | None, typer.Option("--max-tweets", help="With x-stream: stop after N tweets.")
+        int | None,
+        typer.Option("--max-tweets", help="With x-stream/redis-stream/kafka: stop after N "
+                     "records."),
     ] = None,
     max_polls: Annotated[
         int | None, typer.Option("--max-polls", help="With x-api: stop after N polls.")
@@ -116,8 +134,8 @@ def stream(
         float | None,
         typer.Option(
             "--follow-idle",
-            help="With --follow: stop after this many seconds "
-            "without new lines (default: never, stop with Ctrl-C).",
+            help="With --follow, redis-stream or kafka: stop after this many seconds "
+            "without new records (default: never, stop with Ctrl-C).",
         ),
     ] = None,
     sort: Annotated[
@@ -141,16 +159,13 @@ def stream(
         runner = Pipeline(config)
         stop = runner.stop_event
         src: Any = source if source is not None else str(sample_stream_path())
-        if live == "x-api":
-            from textcl.stream.xapi import XApiReader
-
-            src = XApiReader(query, poll_interval, max_polls, api_base=api_base, stop=stop)
-        elif live == "x-stream":
-            from textcl.stream.xapi import XStreamReader
-
-            src = XStreamReader(rules or [], max_tweets, api_base=api_base, stop=stop)
-        elif live != "file":
-            raise ValueError(f"--source {live!r}: use 'file', 'x-api' or 'x-stream'")
+        if live != "file":
+            src = open_live(
+                live, source, query=query, rules=rules, max_records=max_tweets,
+                max_polls=max_polls, poll_interval=poll_interval, api_base=api_base,
+                broker=broker, group=group, consumer=consumer, idle_timeout=follow_idle,
+                stop=stop,
+            )
         elif follow:
             src = runner.reader(src, follow=True, idle_timeout=follow_idle)
         out_dir = out if out is not None else Path(config.output.dir)
