@@ -25,3 +25,38 @@ def split(items) -> tuple[list[Tweet], list[Reject]]:
 
 def read_all(path: Path | str, fmt: str = "auto", **kw) -> tuple[list[Tweet], list[Reject]]:
     return split(TweetReader(path, fmt, **kw))
+
+
+class Crash:
+    """A consumer that logs the ids it is given to ``OUT/ids.txt`` (an output opened in
+    the ``open`` hook) and dies (like a killed process) at one micro-batch, once."""
+
+    name = "crash"
+
+    def __init__(self, at_batch: int | None) -> None:
+        self.at_batch = at_batch
+        self.ids = None
+
+    def open(self, out_dir: Path | None) -> None:
+        from textcl.outputs import open_output
+
+        self.ids = open_output(out_dir / "ids.txt") if out_dir is not None else None
+
+    def update(self, batch) -> None:
+        if self.ids is not None:
+            self.ids.write("".join(f"{t.id}\n" for t in batch.tweets).encode())
+        if batch.index == self.at_batch:
+            raise KeyboardInterrupt
+
+    def close(self, out_dir: Path | None) -> None:
+        if self.ids is not None:
+            self.ids.close()
+
+    def end_window(self, window) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass

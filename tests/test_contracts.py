@@ -118,10 +118,7 @@ def test_consumer_is_deterministic(name: str, events: list[object], tmp_path: Pa
     _assert_same_state(*states)
 
 
-KNOWN_GAPS = {
-    "transformer": "the transformer's weights are not in its state_dict (issue 13: runs with "
-                   "[transformer] cannot be resumed yet)",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("cut", [0.4, 0.75])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import Crash
 
 from textcl.checkpoint import CheckpointError
 from textcl.config import PipelineConfig
@@ -34,6 +35,13 @@ def start(out: Path, resume: bool) -> subprocess.Popen:
     args = [*CLI, *ARGS, "-p", str(pipeline), "-o", str(out),
             *(["--resume"] if resume else [])]
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def timeless(value: object) -> object:
+    """``value`` without the timings (keys with "seconds") that differ run to run."""
+    if isinstance(value, dict):
+        return {k: timeless(v) for k, v in value.items() if "seconds" not in k}
+    return value
 
 
 def lines(path: Path) -> list[str]:
@@ -70,6 +78,7 @@ def test_killed_and_resumed_runs_end_with_the_uninterrupted_outputs(
     resumed = json.loads((out / "summary.json").read_text())
     assert {k: resumed[k] for k in TOTALS} == {k: whole[k] for k in TOTALS}
     assert resumed["rejected_by_reason"] == whole["rejected_by_reason"]
+    assert timeless(resumed["consumers"]) == timeless(whole["consumers"])
     for name in ("windows.jsonl", "keywords.jsonl", "rejects.jsonl", "alarms.jsonl",
                  "snapshots/index.jsonl"):
         assert lines(out / name) == lines(reference / name), name
@@ -102,28 +111,6 @@ def test_resume_refuses_another_source_and_starts_over_without_a_checkpoint(
         Pipeline(PipelineConfig()).run(other, fresh, resume=True)
 
 
-class Crash:
-    """A consumer that dies (like a killed process) at one micro-batch, once."""
-
-    name = "crash"
-
-    def __init__(self, at_batch: int | None) -> None:
-        self.at_batch = at_batch
-
-    def update(self, batch) -> None:
-        if batch.index == self.at_batch:
-            raise KeyboardInterrupt
-
-    def end_window(self, window) -> None:
-        pass
-
-    def state_dict(self) -> dict:
-        return {}
-
-    def load_state_dict(self, state: dict) -> None:
-        pass
-
-
 def test_a_crash_inside_a_window_resumes_from_the_last_batch_checkpoint(tmp_path: Path) -> None:
     from textcl.config import config_from_dict
 
@@ -140,6 +127,9 @@ def test_a_crash_inside_a_window_resumes_from_the_last_batch_checkpoint(tmp_path
     resumed = Pipeline(config).add(Crash(None)).run(sample_stream_path(), out, resume=True)
     assert {k: resumed[k] for k in TOTALS} == {k: whole[k] for k in TOTALS}
     assert lines(out / "windows.jsonl") == lines(tmp_path / "a" / "windows.jsonl")
+    # an added consumer's output is cut back to the checkpoint: no id lost or written twice
+    assert lines(out / "ids.txt") == lines(tmp_path / "a" / "ids.txt")
+    assert len(lines(out / "ids.txt")) == whole["tweets"]
     a, b = np.load(tmp_path / "a" / "word2vec.npz"), np.load(out / "word2vec.npz")
     assert all(np.array_equal(a[k], b[k]) for k in a.files)
 
@@ -168,5 +158,8 @@ def test_runs_collapsing_duplicates_and_retweets_resume_exactly(tmp_path: Path) 
     keys = (*TOTALS, "duplicates_collapsed", "retweets_collapsed", "most_repeated")
     assert {k: resumed[k] for k in keys} == {k: whole[k] for k in keys}
     assert lines(out / "windows.jsonl") == lines(tmp_path / "a" / "windows.jsonl")
+    # an added consumer's output is cut back to the checkpoint: no id lost or written twice
+    assert lines(out / "ids.txt") == lines(tmp_path / "a" / "ids.txt")
+    assert len(lines(out / "ids.txt")) == whole["tweets"]
     a, b = np.load(tmp_path / "a" / "word2vec.npz"), np.load(out / "word2vec.npz")
     assert all(np.array_equal(a[k], b[k]) for k in a.files)

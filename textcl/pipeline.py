@@ -140,9 +140,6 @@ class Pipeline:
         if resume:
             if checkpoint_dir is None:
                 raise ValueError("--resume needs an output folder with [output] checkpoint on")
-            if cfg.transformer.enabled:
-                raise ValueError("--resume does not support the [transformer] section yet "
-                                 "(its model is checkpointed in OUT/transformer/model only)")
             if checkpoint_dir.exists():
                 saved = load_pipeline(checkpoint_dir, str(reader.source))
             else:  # killed before its first checkpoint (or never run): start over
@@ -166,6 +163,9 @@ class Pipeline:
                 cfg.output.top_terms, out / "windows.jsonl" if out else None
             )
             consumers = [window_stats, *build_consumers(cfg, out), *self.consumers]
+            for consumer in self.consumers:  # added ones open their outputs here
+                if callable(getattr(consumer, "open", None)):
+                    consumer.open(out)
             rejects = RejectsWriter(
                 out / "rejects.jsonl" if out and cfg.output.rejects else None
             )

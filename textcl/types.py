@@ -77,7 +77,10 @@ class Consumer(Protocol):
     ``load_state_dict(state)``: JSON-able state such that a consumer restored from a
     checkpoint and fed the rest of the stream ends exactly as one that never stopped.
 
-    Optional, called when present: ``summary() -> dict`` (its rows under
+    Optional, called when present: ``open(out_dir)`` (once, before the first batch, with
+    the run's output folder or None: open output files here with
+    :func:`textcl.outputs.open_output`, so a resumed run cuts them back to the checkpoint
+    and continues them); ``summary() -> dict`` (its rows under
     ``summary.json["consumers"][name]``, at the end of the run) and ``close()`` (flush and
     close its output files; the last call it gets).
     """

@@ -6,10 +6,12 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
+from textcl.checkpoint import CheckpointError
+from textcl.outputs import open_output
 from textcl.transformer import ContinualTransformer, contextual_drift
 from textcl.types import Batch, Window
 
@@ -26,6 +28,9 @@ class TransformerConsumer:
     window end when ``checkpoint`` is set. With no ``probe_terms``, ``probe_source``
     (e.g. the keyword set's best terms) picks each window's terms at the previous
     window's end; a term's drift is measured from its second probed window on.
+
+    :meth:`state_dict` holds the model's full training state and everything pending, so
+    a resumed run ends exactly like an uninterrupted one (``drift.jsonl`` is continued).
     """
 
     name = "transformer"
@@ -54,9 +59,10 @@ class TransformerConsumer:
         self.drift: list[dict[str, Any]] = []
         self.added_words: list[str] = []
         self.trained = 0
+        self._drift_file: IO[bytes] | None = None
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            (self.out_dir / "drift.jsonl").write_text("")
+            self._drift_file = open_output(self.out_dir / "drift.jsonl")
 
     def update(self, batch: Batch) -> None:
         for tweet in batch.tweets:
@@ -97,8 +103,9 @@ class TransformerConsumer:
         self._term_texts = {t: [] for t in self.probe_terms}
         self.drift.append(row)
         if self.out_dir is not None:
-            with (self.out_dir / "drift.jsonl").open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(row) + "\n")
+            assert self._drift_file is not None
+            self._drift_file.write((json.dumps(row) + "\n").encode("utf-8"))
+            self._drift_file.flush()
             if self.checkpoint and self.model.built:
                 self.model.save(self.out_dir / "model")
 
@@ -133,16 +140,41 @@ class TransformerConsumer:
                 "vocab_added": len(self.added_words), "peak_centroid_distance": peaks}
 
     def close(self, out_dir: Path | None) -> None:
+        if self._drift_file is not None:
+            self._drift_file.close()
+            self._drift_file = None
         if self.out_dir is not None and self.model.built:
             self.model.save(self.out_dir / "model")
 
     def state_dict(self) -> dict[str, Any]:
-        return {"trained": self.trained, "losses": list(self.losses),
-                "previous": self._previous}
+        """The model's training state, the texts waiting for training or probing, and
+        the drift rows and counters so far (tensors and plain values)."""
+        return {
+            "model": self.model.training_state(),
+            "trained": self.trained,
+            "losses": list(self.losses),
+            "previous": {t: list(v) for t, v in self._previous.items()},
+            "pending": list(self._pending),
+            "window_texts": list(self._window_texts),
+            "probe_terms": list(self.probe_terms),
+            "term_texts": {t: list(v) for t, v in self._term_texts.items()},
+            "drift": list(self.drift),
+            "added_words": list(self.added_words),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.trained, self.losses = state["trained"], list(state["losses"])
-        self._previous = dict(state["previous"])
+        if "model" not in state:
+            raise CheckpointError("the checkpoint holds no transformer model state (written "
+                                  "before runs with [transformer] could resume); start over")
+        self.model.load_training_state(state["model"])
+        self.trained, self.losses = int(state["trained"]), list(state["losses"])
+        self._previous = {t: list(v) for t, v in state["previous"].items()}
+        self._pending = list(state["pending"])
+        self._window_texts = list(state["window_texts"])
+        self._set_probes(list(state["probe_terms"]))
+        self._term_texts = {t: list(v) for t, v in state["term_texts"].items()}
+        self.drift = list(state["drift"])
+        self.added_words = list(state["added_words"])
 
 
 def _round(x: float) -> float | None:

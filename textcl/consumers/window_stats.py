@@ -20,7 +20,7 @@ class WindowStats:
 
     def __init__(self, top_terms: int = 20, path: Path | None = None) -> None:
         self.top_terms = top_terms
-        self.records: list[dict[str, Any]] = []
+        self.windows = 0  # closed so far
         self.total_tokens = 0
         self._terms: Counter[str] = Counter()
         self._tokens = 0
@@ -45,7 +45,7 @@ class WindowStats:
             "distinct_terms": len(self._terms),
             "top_terms": [[t, c] for t, c in self._terms.most_common(self.top_terms)],
         }
-        self.records.append(record)
+        self.windows += 1
         self.total_tokens += self._tokens
         self._terms = Counter()
         self._tokens = 0
@@ -54,7 +54,7 @@ class WindowStats:
             self._fh.flush()
 
     def summary(self) -> dict[str, Any]:
-        return {"tokens": self.total_tokens, "windows": len(self.records)}
+        return {"tokens": self.total_tokens, "windows": self.windows}
 
     def close(self, out_dir: Path | None = None) -> None:
         if self._fh is not None:
@@ -62,9 +62,11 @@ class WindowStats:
             self._fh = None
 
     def state_dict(self) -> dict[str, Any]:
-        return {"terms": dict(self._terms), "tokens": self._tokens, "total": self.total_tokens}
+        return {"terms": dict(self._terms), "tokens": self._tokens, "total": self.total_tokens,
+                "windows": self.windows}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._terms = Counter(state["terms"])
         self._tokens = int(state["tokens"])
         self.total_tokens = int(state["total"])
+        self.windows = int(state["windows"])

@@ -19,8 +19,9 @@ are built from the first window's texts.
 
 This module holds construction, encoding/masking and :meth:`~ContinualTransformer.update`;
 the other methods come from mixins: vocabulary growth (:mod:`.vocab`), embeddings
-(:mod:`.embeddings`), evaluation (:mod:`.evaluation`) and the model folder
-(:mod:`.persistence`). Trainer glue is in :mod:`.training`, BERT masking in :mod:`.masking`.
+(:mod:`.embeddings`), evaluation (:mod:`.evaluation`), the model folder
+(:mod:`.persistence`) and the exact training state for checkpoints (:mod:`.state`).
+Trainer glue is in :mod:`.training`, BERT masking in :mod:`.masking`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from textcl.transformer.persistence import FORMAT_VERSION as FORMAT_VERSION
 from textcl.transformer.persistence import META_NAME as META_NAME
 from textcl.transformer.persistence import _no_hf_progress_bars as _no_hf_progress_bars
 from textcl.transformer.persistence import _PersistenceMixin
+from textcl.transformer.state import _StateMixin
 from textcl.transformer.tokenizer import train_wordpiece
 from textcl.transformer.training import MaskedLMModule, MLMTrainer
 from textcl.transformer.training import _trim as _trim
@@ -72,7 +74,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 
 # ----------------------------------------------------------------------- the model
-class ContinualTransformer(_VocabMixin, _EmbeddingMixin, _EvaluationMixin, _PersistenceMixin):
+class ContinualTransformer(
+    _VocabMixin, _EmbeddingMixin, _EvaluationMixin, _PersistenceMixin, _StateMixin
+):
     """A masked-LM (BERT-style) that keeps training on a tweet stream, window by window.
 
     - ``model_path``: a local folder with a Hugging Face masked LM and its tokenizer (e.g.
@@ -88,6 +92,8 @@ class ContinualTransformer(_VocabMixin, _EmbeddingMixin, _EvaluationMixin, _Pers
     - ``grow_every``: every ``grow_every``-th window (after the first), :meth:`grow_vocab`
       runs on that window's texts before training (``grow_min_count``, ``grow_max_new``).
     """
+
+    trainer_class: type[MLMTrainer] = MLMTrainer  # the DDP variant: .distributed
 
     def __init__(
         self,
@@ -143,6 +149,7 @@ class ContinualTransformer(_VocabMixin, _EmbeddingMixin, _EvaluationMixin, _Pers
         self.model: PreTrainedModel | None = None
         self.trainer: MLMTrainer | None = None
         self._mask_generator = torch.Generator().manual_seed(seed)
+        self._init_train_rng()
         if self.model_path is not None:
             self._load_pretrained(self.model_path)
             self._make_trainer()
@@ -189,7 +196,7 @@ class ContinualTransformer(_VocabMixin, _EmbeddingMixin, _EvaluationMixin, _Pers
             seed=self.seed,
         )
         self.model.to(self.device)
-        self.trainer = MLMTrainer(
+        self.trainer = self.trainer_class(
             MaskedLMModule(self.model), self.adapters, cfg, device=self.device
         )
         self.model.eval()
@@ -252,7 +259,8 @@ class ContinualTransformer(_VocabMixin, _EmbeddingMixin, _EvaluationMixin, _Pers
             self.grow_vocab(texts, self.grow_min_count, self.grow_max_new)
         assert self.trainer is not None
         x, y = self.mask(texts)
-        report = self.trainer.fit_task(x, y, task=None)
+        with self._train_rng_active():  # dropout: its own random state (see .state)
+            report = self.trainer.fit_task(x, y, task=None)
         self.model.eval()
         self.last_report = report
         self.windows_seen += 1
