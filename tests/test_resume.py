@@ -163,3 +163,40 @@ def test_runs_collapsing_duplicates_and_retweets_resume_exactly(tmp_path: Path) 
     assert len(lines(out / "ids.txt")) == whole["tweets"]
     a, b = np.load(tmp_path / "a" / "word2vec.npz"), np.load(out / "word2vec.npz")
     assert all(np.array_equal(a[k], b[k]) for k in a.files)
+
+
+def test_two_runs_in_two_threads_keep_their_outputs_apart(tmp_path: Path) -> None:
+    """Each run's checkpoint records (and a resume cuts back) only its own files."""
+    import threading
+
+    from textcl.checkpoint import load_checkpoint
+    from textcl.config import config_from_dict
+
+    data = {"window": {"every": "2000", "batch_size": 250},
+            "output": {"checkpoint_batches": 1, "checkpoint_seconds": 0,
+                       "checkpoint_window_seconds": 0},
+            "word2vec": {"enabled": False}, "keywords": {"enabled": False},
+            "drift": {"enabled": False}}
+    config = config_from_dict(data, "test")
+    opened, release = threading.Event(), threading.Event()
+
+    class Pause(Crash):
+        def update(self, batch) -> None:
+            super().update(batch)
+            if batch.index == 3:
+                opened.set()
+                assert release.wait(60)
+
+    first = tmp_path / "first"
+    thread = threading.Thread(
+        target=lambda: Pipeline(config).add(Pause(None)).run(sample_stream_path(), first))
+    thread.start()
+    assert opened.wait(60)  # the first run holds its outputs open, mid-stream
+    second = tmp_path / "second"
+    Pipeline(config).add(Crash(None)).run(sample_stream_path(), second)
+    release.set()
+    thread.join(60)
+    for out in (first, second):
+        files = load_checkpoint(out / "checkpoint")["outputs"]
+        assert files and all(Path(f).is_relative_to(out.resolve()) for f in files), out
+        assert lines(out / "ids.txt") == lines(tmp_path / "second" / "ids.txt")

@@ -19,7 +19,7 @@ from textcl.consumers import WindowStats
 from textcl.consumers.registry import build_consumers
 from textcl.drift.stream_report import mover_ignore, write_stream_drift  # noqa: F401 (re-exported)
 from textcl.keywords.alarms import DriftAlarms
-from textcl.outputs import resuming
+from textcl.outputs import RunOutputs
 from textcl.resume import load_pipeline, restore_windows, save_pipeline
 from textcl.runlock import output_lock
 from textcl.stream.dedup import Deduplicator
@@ -117,11 +117,12 @@ class Pipeline:
         """
         out = Path(out_dir) if out_dir is not None else None
         if out is None:
-            return self._run(source, None, progress, resume)
+            with RunOutputs().active() as outputs:
+                return self._run(source, None, progress, resume, outputs)
         if out.exists() and not out.is_dir():
             raise ValueError(f"{out}: is a file, not a folder; give an output folder with --out")
-        with output_lock(out):
-            return self._run(source, out, progress, resume)
+        with output_lock(out), RunOutputs().active() as outputs:
+            return self._run(source, out, progress, resume, outputs)
 
     def _run(
         self,
@@ -129,6 +130,7 @@ class Pipeline:
         out: Path | None,
         progress: Callable[[RunStats, TweetReader], None] | None,
         resume: bool,
+        outputs: RunOutputs,
     ) -> dict[str, Any]:
         cfg = self.config
         # a reader object (e.g. a live X API source) is used as it is
@@ -158,7 +160,7 @@ class Pipeline:
         )
         self._first: datetime | None = None
         self._last: datetime | None = None
-        with resuming(saved["outputs"] if saved else None):
+        with outputs.resuming(saved["outputs"] if saved else None):
             window_stats = WindowStats(
                 cfg.output.top_terms, out / "windows.jsonl" if out else None
             )

@@ -80,6 +80,15 @@ class ShardedMLMTrainer(MLMTrainer):
             self._ddp_version = version
         return self._ddp
 
+    def release_ddp(self) -> None:
+        """Drop the DDP wrapper (and its reducer) while the process group still lives: a
+        reducer freed after ``destroy_process_group`` takes the group down with it, from
+        a destructor that holds the GIL while gloo's worker thread waits for it (a hang
+        at exit)."""
+        if self._ddp is not None:
+            self._ddp = None
+            gc.collect()
+
     def sharded_objective(self, batch: StepBatch) -> tuple[Tensor, Tensor]:
         """This rank's share of the step loss (see the module doc) plus the adapters'
         penalties, and the full batch's mean loss (the same on every rank)."""
@@ -130,6 +139,17 @@ def setup(backend: str | None = None) -> torch.device:
     if "WORLD_SIZE" in os.environ and not dist.is_initialized():
         dist.init_process_group(backend or ("nccl" if cuda else "gloo"))
     return torch.device("cuda", local) if cuda else torch.device("cpu")
+
+
+def shutdown(lm: ContinualTransformer | None) -> None:
+    """Leave the process group cleanly: every rank done, DDP released, group destroyed."""
+    if not dist.is_initialized():
+        return
+    dist.barrier()
+    trainer = lm.trainer if lm is not None else None
+    if isinstance(trainer, ShardedMLMTrainer):
+        trainer.release_ddp()
+    dist.destroy_process_group()
 
 
 def weights_spread(lm: ContinualTransformer) -> float:
@@ -219,11 +239,12 @@ def _spawned(rank: int, world: int, port: int, windows: list[list[str]],
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=world)
+    lm = None
     try:
         lm = DistributedContinualTransformer(**settings, adapters=build_adapters(specs))
         train_windows(lm, windows, Path(out))
     finally:
-        dist.destroy_process_group()
+        shutdown(lm)
 
 
 def spawn_training(windows: list[list[str]], world_size: int, out: str | Path,
@@ -297,8 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps({k: summary[k] for k in ("world_size", "windows",
                                                       "weights_spread")}))
     finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
+        shutdown(lm)
     return 0
 
 
