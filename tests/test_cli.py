@@ -136,4 +136,4 @@ def test_a_run_of_zero_tweets_ends_cleanly_with_its_summary(tmp_path, content: b
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["tweets"] == 0 and summary["read"] == summary["rejected"]
-    assert summary["drift"]["report"] is None
+    assert summary["consumers"]["drift"]["report"] is None

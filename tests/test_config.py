@@ -24,7 +24,7 @@ def test_default_pipeline_file_loads_and_matches_defaults():
 def test_word2vec_section_matches_the_model_signature():
     import inspect
 
-    from textcl.config import Word2VecSection
+    from textcl.consumers.word2vec import Word2VecSection
     from textcl.embed.word2vec import ContinualWord2Vec
 
     params = inspect.signature(ContinualWord2Vec).parameters

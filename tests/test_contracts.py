@@ -14,7 +14,7 @@ import torch
 
 from textcl.checkpoint import _flatten, load_checkpoint, save_checkpoint
 from textcl.config import PipelineConfig, config_from_dict
-from textcl.consumers.registry import build_consumers
+from textcl.consumers.registry import build_consumers, consumer_specs
 from textcl.consumers.selection import SelectionConsumer
 from textcl.consumers.window_stats import WindowStats
 from textcl.paths import sample_stream_path
@@ -66,6 +66,7 @@ FACTORIES: dict[str, Callable[[Path], Consumer]] = {
         "transformer", _config(keywords={"enabled": False}, word2vec={"enabled": False},
                                transformer=TINY_TRANSFORMER)
     ),
+    "drift": _only("drift", _config(drift={"every": 2})),
     "window_stats": lambda out: WindowStats(20, out / "windows.jsonl"),
     "selection": lambda out: SelectionConsumer(out, budget=5),
 }
@@ -74,7 +75,8 @@ FACTORIES: dict[str, Callable[[Path], Consumer]] = {
 def test_the_registry_builds_no_consumer_the_contract_misses() -> None:
     everything = _config(transformer=TINY_TRANSFORMER)
     built = {c.name for c in build_consumers(everything, None)}
-    assert built <= set(FACTORIES), built - set(FACTORIES)
+    registered = {spec.name for spec in consumer_specs()}
+    assert built == registered and registered <= set(FACTORIES), registered - set(FACTORIES)
 
 
 def _feed(consumer: Consumer, events: list[object]) -> None:

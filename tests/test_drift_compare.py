@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from textcl.cli import app
-from textcl.config import CompareSection
+from textcl.consumers.drift_report import CompareSection
 from textcl.drift.compare import (
     ADAPTIVE,
     DEFAULT_W2V,

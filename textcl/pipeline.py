@@ -17,7 +17,6 @@ from textcl.checkpoint import CheckpointError
 from textcl.config import PipelineConfig
 from textcl.consumers import WindowStats
 from textcl.consumers.registry import build_consumers
-from textcl.drift.stream_report import mover_ignore, write_stream_drift  # noqa: F401 (re-exported)
 from textcl.keywords.alarms import DriftAlarms
 from textcl.outputs import RunOutputs
 from textcl.resume import load_pipeline, restore_windows, save_pipeline
@@ -147,7 +146,6 @@ class Pipeline:
             else:  # killed before its first checkpoint (or never run): start over
                 self.resume_note = (f"{checkpoint_dir}: no checkpoint yet, so the run "
                                     "started from the beginning")
-        self._out = out
         self._cut_requested = False
         self._consumed: int | None = None
         self._checkpoint: Callable[[int, bool], None] | None = None
@@ -288,7 +286,7 @@ class Pipeline:
         summary["consumers"] = {
             c.name: c.summary() for c in consumers if callable(getattr(c, "summary", None))
         }
-        consumers.clear()  # closed: their models need not stay in memory for the report
+        consumers.clear()  # closed: their models need not stay in memory
         self._checkpoint = None
         summary["stopped"] = self.stop_reason
         summary["warnings"] = run_warnings(summary, cfg.window.every)
@@ -297,8 +295,6 @@ class Pipeline:
         summary["version"] = __version__
         summary["config"] = cfg.model_dump(mode="json")  # the pipeline as run
         summary["resume"] = self.resume_note or ("resumed" if resume else None)
-        if out is not None and cfg.drift.enabled and (out / "snapshots").is_dir():
-            summary["drift"] = write_stream_drift(cfg, out)
         if out is not None:
             (out / "summary.json").write_bytes(
                 orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n"
@@ -333,7 +329,6 @@ class Pipeline:
                 self.stats.windows += 1
                 for consumer in consumers:
                     consumer.end_window(window)
-                self._periodic_drift()
                 if self._checkpoint is not None and self._consumed is not None:
                     due = self._window_due if self._window_due is not None else (
                         self._window_checkpoint_due())
@@ -389,12 +384,6 @@ class Pipeline:
         if fired:
             self.window_cuts.extend(fired)
             self._cut_requested = True
-
-    def _periodic_drift(self) -> None:
-        every, out = self.config.drift.every, self._out
-        due = every and out is not None and self.stats.windows % every == 0
-        if due and self.config.drift.enabled and (out / "snapshots").is_dir():
-            write_stream_drift(self.config, out)
 
     def _summary(
         self,

@@ -81,8 +81,10 @@ class Consumer(Protocol):
     the run's output folder or None: open output files here with
     :func:`textcl.outputs.open_output`, so a resumed run cuts them back to the checkpoint
     and continues them); ``summary() -> dict`` (its rows under
-    ``summary.json["consumers"][name]``, at the end of the run) and ``close()`` (flush and
-    close its output files; the last call it gets).
+    ``summary.json["consumers"][name]``, at the end of the run) and ``close(out_dir)``
+    (flush and close its output files; the last call it gets: ``out_dir`` is the output
+    folder after a complete run, ``None`` when the run failed or writes nothing, so final
+    reports are written only for complete runs).
     """
 
     name: str

@@ -25,6 +25,7 @@ from textcl.cli.common import (
     graceful_stop,
     run_with_progress,
 )
+from textcl.consumers.registry import consumer_specs
 from textcl.paths import sample_stream_path
 from textcl.pipeline import Pipeline
 from textcl.stream.live import open_live
@@ -212,30 +213,16 @@ def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     table.add_row("tweets/s", f"{summary['tweets_per_s'] or 0:,.0f}")
     for reason, count in summary["rejected_by_reason"].items():
         table.add_row(f"  rejected: {reason}", f"{count:,}")
-    w2v = summary["consumers"].get("word2vec")
-    if w2v:
-        table.add_row("word2vec vocabulary", f"{w2v['vocab']:,}")
-        table.add_row("word2vec snapshots", f"{w2v['snapshots']:,}")
-    keywords = summary["consumers"].get("keywords")
-    if keywords:
-        current = ", ".join(k["term"] for k in keywords["keywords"][:8])
-        table.add_row("keywords now", current or "-")
-        table.add_row("event alarms / all alarms", f"{keywords.get('event_alarms', 0):,} / "
-                      f"{keywords['alarms']:,}")
-        for event in keywords.get("past_events", [])[:2]:
-            span = f"{event['since'][:10]} to {event['until'][:10]}"
-            table.add_row(f"past event ({span})", ", ".join(event["terms"][:6]))
-    if summary.get("drift", {}).get("top_movers"):
-        table.add_row("top movers", ", ".join(summary["drift"]["top_movers"][:5]))
-    out = Console()
-    out.print(table)
     files = ["summary.json", "windows.jsonl"]
     files += ["rejects.jsonl"] if summary["rejected"] else []
-    files += ["snapshots/", "word2vec.npz"] if w2v else []
-    files += (
-        ["keywords.jsonl", "keywords_final.json", "events.json", "alarms.jsonl"] if keywords else []
-    )
-    files += ["drift/report.html"] if summary.get("drift", {}).get("report") else []
+    for spec in consumer_specs():
+        rows = summary["consumers"].get(spec.name)
+        if rows is not None:
+            for label, value in spec.rows(rows):
+                table.add_row(label, value)
+            files += spec.files(rows)
+    out = Console()
+    out.print(table)
     out.print(f"outputs in [bold]{out_dir}[/]: {', '.join(files)}")
     for warning in summary.get("warnings", []):
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)

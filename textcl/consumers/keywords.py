@@ -19,15 +19,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import orjson
+from pydantic import Field, field_validator
 
+from textcl.consumers.spec import BuildContext, ConsumerSpec, Rows
 from textcl.keywords.alarms import DriftAlarms
+from textcl.keywords.background import DEFAULT_LANGUAGES, HASHTAG_SHARE
 from textcl.keywords.tracker import KeywordTracker
 from textcl.outputs import open_output
+from textcl.section import Section, at_most
 from textcl.stream.timeparse import to_iso
 from textcl.types import Batch, Window
+
+if TYPE_CHECKING:
+    from textcl.config import PipelineConfig
+    from textcl.keywords.background import Background
 
 SUMMARY_TERMS = 20
 SUMMARY_EVENTS = 5
@@ -177,3 +185,97 @@ class KeywordConsumer:
         self.event_alarm_count = int(state.get("event_alarm_count", 0))
         if self.alarms is not None and "alarms" in state:
             self.alarms.load_state_dict(state["alarms"])
+
+
+class KeywordsSection(Section):
+    """Top-N keyword set with in/out logic (:class:`textcl.keywords.KeywordTracker`).
+
+    ``background``: the reference for distinctiveness — ``"wordfreq"`` (embedded word
+    frequencies of ``languages``, no download), ``"history"`` (the stream's own decayed
+    history), or a list of plain-text files of ordinary tweets (one per line).
+    ``alarms``: river drift alarms on the window statistics; ``event_alarm_terms``: an
+    alarm when an event group first holds this many terms at once (0: off).
+    Every other key except ``enabled``, ``languages``, ``hashtag_share``, ``alarms`` and
+    ``event_alarm_terms`` is a constructor argument of the tracker with the same default.
+    """
+
+    enabled: bool = True
+    size: int = Field(default=50, gt=0)
+    background: Literal["wordfreq", "history"] | list[str] = "wordfreq"
+    languages: list[str] = Field(default_factory=lambda: list(DEFAULT_LANGUAGES), min_length=1)
+    hashtag_share: float = Field(default=HASHTAG_SHARE, gt=0, le=1)
+    enter: float = 2.0
+    leave: float = 0.0
+    confidence: float = Field(default=1.645, ge=0)
+    ratio_cap: float = Field(default=7.0, gt=0)
+    min_count: int = Field(default=3, ge=1)
+    carry: float = Field(default=4.0, ge=0)
+    assoc: float = Field(default=0.3, gt=0, le=1)
+    k: int = Field(default=1, gt=0)
+    m: int = Field(default=1, gt=0)
+    min_dwell: int = Field(default=1, ge=0)
+    priority_half_life: float = Field(default=14.0, gt=0)
+    pinned: list[str] = Field(default_factory=list)
+    half_life: float = Field(default=7.0, gt=0)
+    capacity: int = Field(default=100_000, gt=0)
+    sample_size: int = Field(default=20_000, gt=0)
+    alarms: bool = True
+    event_alarm_terms: int = Field(default=3, ge=0)
+
+    _leave_below_enter = field_validator("leave")(at_most("enter"))
+
+    def tracker_kwargs(self) -> dict[str, Any]:
+        """Constructor arguments for KeywordTracker (the background excluded)."""
+        return self.model_dump(
+            exclude={
+                "enabled", "background", "languages", "hashtag_share", "alarms",
+                "event_alarm_terms",
+            }
+        )
+
+
+def keyword_background(config: PipelineConfig) -> Background | None:
+    """The ``[keywords] background`` of a pipeline: wordfreq, files, or None (history)."""
+    from textcl.keywords.background import corpus_background, wordfreq_background
+
+    kw = config.keywords
+    if kw.background == "history":
+        return None
+    if kw.background == "wordfreq":
+        return wordfreq_background(tuple(kw.languages), kw.hashtag_share)
+    from textcl.keywords.background import background_counts
+    from textcl.stream.tokenize import TweetTokenizer
+
+    counts = background_counts(kw.background, TweetTokenizer(config.tokenizer_options()))
+    return corpus_background(counts, kw.hashtag_share, name=", ".join(kw.background))
+
+
+def _build(context: BuildContext) -> KeywordConsumer | None:
+    kw: KeywordsSection = context.section("keywords")
+    if not kw.enabled:
+        return None
+    tracker = KeywordTracker(background=keyword_background(context.config),
+                             **kw.tracker_kwargs())
+    alarms = DriftAlarms() if kw.alarms else None
+    return KeywordConsumer(tracker, context.out_dir, alarms, kw.event_alarm_terms)
+
+
+def _rows(summary: dict[str, Any]) -> Rows:
+    rows = [
+        ("keywords now", ", ".join(k["term"] for k in summary["keywords"][:8]) or "-"),
+        ("event alarms / all alarms", f"{summary['event_alarms']:,} / {summary['alarms']:,}"),
+    ]
+    for event in summary["past_events"][:2]:
+        span = f"{event['since'][:10]} to {event['until'][:10]}"
+        rows.append((f"past event ({span})", ", ".join(event["terms"][:6])))
+    return rows
+
+
+SPEC = ConsumerSpec(
+    name="keywords",
+    section=KeywordsSection,
+    build=_build,
+    rows=_rows,
+    files=lambda summary: ["keywords.jsonl", "keywords_final.json", "events.json",
+                           "alarms.jsonl"],
+)

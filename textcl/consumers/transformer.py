@@ -6,14 +6,19 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import Field
 
 from textcl.checkpoint import CheckpointError
+from textcl.consumers.spec import BuildContext, ConsumerSpec, Rows
 from textcl.outputs import open_output
-from textcl.transformer import ContinualTransformer, contextual_drift
+from textcl.section import Section
 from textcl.types import Batch, Window
+
+if TYPE_CHECKING:  # torch and transformers load only when the consumer is built
+    from textcl.transformer import ContinualTransformer
 
 PREVIOUS_TERMS = 200  # most terms whose last window's texts are kept (following the stream)
 
@@ -124,6 +129,8 @@ class TransformerConsumer:
             a = self.model.term_embeddings(before, term)
             b = self.model.term_embeddings(texts, term)
             if len(a) and len(b):
+                from textcl.transformer import contextual_drift
+
                 stats = contextual_drift(a, b)
                 info |= {k: _round(stats[k]) for k in (
                     "centroid_distance", "mean_pairwise_distance")}
@@ -179,3 +186,81 @@ class TransformerConsumer:
 
 def _round(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 4)
+
+
+class TransformerSection(Section):
+    """Continual masked-LM training (:class:`textcl.transformer.ContinualTransformer`).
+
+    ``model_path`` is a local folder with a masked LM and its tokenizer; empty builds a
+    tiny BERT (``hidden_size``, ``layers``, ``heads``) with a WordPiece vocabulary of
+    ``vocab_size`` from the first training round. The model trains on every
+    ``train_every`` tweets (and at each window end). ``replay`` rows of memory and an
+    ``ewc`` weight guard against forgetting (0 = off). ``grow_vocab`` adds frequent
+    words and hashtags that the tokenizer splits, every window. At each window end the
+    contextual drift of ``probe_terms`` (default: the word2vec probe terms, else the
+    keyword set's best terms, see the ``[drift]`` section) against the
+    previous window is measured on up to ``term_texts`` tweets per term and window.
+    """
+
+    enabled: bool = False
+    model_path: str = ""
+    hidden_size: int = Field(default=64, gt=0)
+    layers: int = Field(default=2, gt=0)
+    heads: int = Field(default=2, gt=0)
+    vocab_size: int = Field(default=4000, gt=10)
+    max_length: int = Field(default=48, ge=3)
+    batch_size: int = Field(default=32, gt=0)
+    lr: float = Field(default=5e-4, gt=0)
+    epochs: int = Field(default=1, gt=0)
+    train_every: int = Field(default=2000, gt=0)
+    replay: int = Field(default=0, ge=0)
+    ewc: float = Field(default=0.0, ge=0)
+    grow_vocab: bool = True
+    grow_min_count: int = Field(default=20, gt=0)
+    grow_max_new: int = Field(default=50, ge=0)
+    probe_terms: list[str] = Field(default_factory=list)
+    term_texts: int = Field(default=200, gt=1)
+    checkpoint: bool = True
+    seed: int = 0
+
+
+def _build(context: BuildContext) -> TransformerConsumer | None:
+    tf: TransformerSection = context.section("transformer")
+    if not tf.enabled:
+        return None
+    from textcl.cl import EWC, Replay, ReservoirBuffer
+    from textcl.transformer import ContinualTransformer
+
+    adapters: list = []
+    if tf.replay:
+        adapters.append(Replay(ReservoirBuffer(tf.replay, seed=tf.seed)))
+    if tf.ewc:
+        adapters.append(EWC(lam=tf.ewc, fisher_examples=256))
+    model = ContinualTransformer(
+        model_path=tf.model_path or None,
+        config={"hidden_size": tf.hidden_size, "num_hidden_layers": tf.layers,
+                "num_attention_heads": tf.heads, "intermediate_size": 2 * tf.hidden_size},
+        max_length=tf.max_length, batch_size=tf.batch_size, lr=tf.lr, epochs=tf.epochs,
+        vocab_size=tf.vocab_size, adapters=adapters, seed=tf.seed,
+    )
+    config = context.config
+    terms = tf.probe_terms or config.word2vec.probe_terms or config.drift.terms
+    return TransformerConsumer(
+        model, context.out_dir, terms, tf.train_every, tf.term_texts, tf.grow_vocab,
+        tf.grow_min_count, tf.grow_max_new, tf.checkpoint, probe_source=context.probe_source(),
+    )
+
+
+def _rows(summary: dict[str, Any]) -> Rows:
+    loss = summary["last_loss"]
+    return [("transformer tweets trained", f"{summary['tweets_trained']:,}"),
+            ("transformer last loss", "-" if loss is None else f"{loss:.3f}")]
+
+
+SPEC = ConsumerSpec(
+    name="transformer",
+    section=TransformerSection,
+    build=_build,
+    rows=_rows,
+    files=lambda summary: ["transformer/"],
+)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import orjson
+from pydantic import Field, field_validator
 
-from textcl.embed.word2vec import ContinualWord2Vec, save_keyed_vectors
+from textcl.consumers.spec import BuildContext, ConsumerSpec, Rows
 from textcl.outputs import continuing, open_output
+from textcl.section import Section, at_most
 from textcl.stream.timeparse import to_iso
 from textcl.types import Batch, Window
+
+if TYPE_CHECKING:  # gensim loads only when the consumer is built
+    from textcl.embed.word2vec import ContinualWord2Vec
 
 NEIGHBOURS = 10
 
@@ -109,6 +114,8 @@ class Word2VecConsumer:
             "windows": pending["window"] - pending["first"] + 1,
             "tweets": pending["tweets"],
         }
+        from textcl.embed.word2vec import save_keyed_vectors
+
         snapshot = self.model.snapshot(tag=tag)
         name = f"window-{pending['window']:05d}.npz"
         save_keyed_vectors(snapshot, self.snapshot_dir / name, dtype=self.snapshot_dtype)
@@ -154,3 +161,89 @@ class Word2VecConsumer:
         self.model.load_state_dict(state["model"])
         self._pending = state["pending"]
         self.snapshots = int(state["snapshots"])
+
+
+class Word2VecSection(Section):
+    """Continual word2vec (:class:`textcl.embed.word2vec.ContinualWord2Vec`) on the stream.
+
+    Every key except ``enabled``, ``snapshots*`` and ``probe_terms`` is a constructor
+    argument of the model with the same default. ``half_life = 0`` disables count decay.
+    A snapshot is written at the first window end after ``snapshot_min_tweets`` tweets
+    since the previous one (and at the end of the run), so a replayed file of many
+    sparse windows does not write one per window.
+    """
+
+    enabled: bool = True
+    snapshots: bool = True
+    snapshot_min_tweets: int = Field(default=500, ge=0)
+    snapshot_dtype: Literal["float16", "float32"] = "float16"
+    probe_terms: list[str] = Field(default_factory=list)
+    vector_size: int = Field(default=100, gt=0)
+    window: int = Field(default=5, gt=0)
+    sg: Literal[0, 1] = 1
+    negative: int = Field(default=5, gt=0)
+    min_count: float = Field(default=3, gt=0)
+    max_vocab: int = Field(default=200_000, gt=0)
+    half_life: float = Field(default=1_000_000, ge=0)
+    half_life_unit: Literal["tweets", "seconds"] = "tweets"
+    sample: float = Field(default=1e-3, ge=0)
+    alpha: float = Field(default=0.05, gt=0)
+    min_alpha: float = Field(default=0.0025, gt=0)
+    lr_schedule: Literal["count", "constant", "warmup"] = "warmup"
+    epochs: int = Field(default=1, gt=0)
+    revisit: float = Field(default=0.0, ge=0)
+    revisit_window: int = Field(default=2000, gt=0)
+    replay_ratio: float = Field(default=0.0, ge=0)
+    replay_size: int = Field(default=20_000, gt=0)
+    anchor: float = Field(default=0.0, ge=0, le=1)
+    anchor_top: int = Field(default=1000, ge=0)
+    seed: int = 1
+    workers: int = Field(default=1, ge=1)
+    pinned: list[str] = Field(default_factory=list)
+    compute_loss: bool = False
+
+    _floor_below_alpha = field_validator("min_alpha")(at_most("alpha"))
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """Constructor arguments for ContinualWord2Vec."""
+        kwargs = self.model_dump(
+            exclude={"enabled", "snapshots", "snapshot_min_tweets", "snapshot_dtype", "probe_terms"}
+        )
+        kwargs["half_life"] = kwargs["half_life"] or None
+        return kwargs
+
+
+def _build(context: BuildContext) -> Word2VecConsumer | None:
+    w2v: Word2VecSection = context.section("word2vec")
+    if not w2v.enabled:
+        return None
+    from textcl.embed.word2vec import ContinualWord2Vec
+
+    out = context.out_dir
+    consumer = Word2VecConsumer(
+        ContinualWord2Vec(**w2v.model_kwargs()),
+        out / "snapshots" if out is not None and w2v.snapshots else None,
+        w2v.probe_terms or context.config.drift.terms,
+        context.probe_source(),
+        snapshot_min_tweets=w2v.snapshot_min_tweets, snapshot_dtype=w2v.snapshot_dtype,
+    )
+    keywords = context.built.get("keywords")
+    if keywords is not None and w2v.compute_loss:  # the loss joins the drift alarms' input
+        keywords.window_statistics = lambda: (  # type: ignore[attr-defined]
+            {} if (loss := consumer.pending_loss()) is None else {"w2v_loss": loss}
+        )
+    return consumer
+
+
+def _rows(summary: dict[str, Any]) -> Rows:
+    return [("word2vec vocabulary", f"{summary['vocab']:,}"),
+            ("word2vec snapshots", f"{summary['snapshots']:,}")]
+
+
+SPEC = ConsumerSpec(
+    name="word2vec",
+    section=Word2VecSection,
+    build=_build,
+    rows=_rows,
+    files=lambda summary: ["snapshots/"] * bool(summary["snapshots"]) + ["word2vec.npz"],
+)

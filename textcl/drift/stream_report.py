@@ -17,7 +17,8 @@ __all__ = ["mover_ignore", "write_stream_drift"]
 
 
 def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
-    """Drift report over the run's snapshots in ``out/drift``; returns a short summary."""
+    """Drift report over the run's snapshots in ``out/drift``; returns a short summary
+    (the report's path relative to ``out``, so two copies of a run summarise alike)."""
     from textcl.drift import load_snapshots, snapshot_drift, write_report
     from textcl.keywords.history import leading_keywords
 
@@ -46,7 +47,7 @@ def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
         result["contextual"] = contextual
     paths = write_report(result, out / "drift")
     return {
-        "report": str(paths["html"]),
+        "report": paths["html"].relative_to(out).as_posix(),  # relative to OUT
         "top_movers": [m["term"] for m in result["movers"][:10]],
     }
 
