@@ -25,10 +25,10 @@ from collections import Counter
 from collections.abc import Callable
 from itertools import chain, groupby
 
+from textcl.input.readers import read_tweets
 from textcl.keywords import Background, KeywordTracker, wordfreq_background
 from textcl.paths import shared_data_dir
-from textcl.stream.readers import read_tweets
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.text.tokenize import TweetTokenizer
 
 GOAL = 200_000
 

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from textcl.input.readers import read_tweets
 from textcl.paths import shared_data_dir
-from textcl.stream.readers import read_tweets
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.text.tokenize import TweetTokenizer
 
 TARGET = 50_000  # tweets/s
 

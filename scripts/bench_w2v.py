@@ -38,9 +38,9 @@ import numpy as np
 
 from textcl.embed.planted import topic_stream
 from textcl.embed.word2vec import ContinualWord2Vec
+from textcl.input.readers import read_tweets
 from textcl.paths import sample_stream_path, sample_truth_path, shared_data_dir
-from textcl.stream.readers import read_tweets
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.text.tokenize import TweetTokenizer
 
 
 # ============================================================================ helpers

@@ -38,7 +38,7 @@ from textcl.active import (
 from textcl.datasets import TWEETEVAL_TASKS, crisislex_events, tweeteval_task
 from textcl.features import SentenceEncoder, cached_features
 from textcl.paths import shared_data_dir
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.text.tokenize import TweetTokenizer
 
 Chooser = Callable[[Candidates, Context, int], list[int]]
 

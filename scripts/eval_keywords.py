@@ -47,11 +47,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textcl.config import config_from_dict, load_config
+from textcl.input.readers import read_tweets
 from textcl.keywords.tracker import default_ignore
 from textcl.paths import PROJECT_ROOT, shared_data_dir
 from textcl.pipeline import Pipeline
-from textcl.stream.readers import read_tweets
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.text.tokenize import TweetTokenizer
 
 GOAL_COVERAGE, GOAL_CHURN, GOAL_EXIT = 0.80, 0.20, 2.0
 

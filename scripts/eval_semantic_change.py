@@ -49,9 +49,9 @@ from scipy.linalg import orthogonal_procrustes
 from scipy.stats import spearmanr
 
 from textcl.drift.compare import compare_corpora, inject_change
+from textcl.input.readers import read_tweets
 from textcl.paths import shared_data_dir
-from textcl.stream.readers import read_tweets
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.text.tokenize import TweetTokenizer
 
 WORD = re.compile(r"[a-z]{3,}")
 OLD_SETTINGS = {"vector_size": 50, "epochs": 5, "window": 5}

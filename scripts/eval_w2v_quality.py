@@ -40,9 +40,9 @@ from gensim.models import Word2Vec
 from gensim.models.keyedvectors import KeyedVectors
 
 from textcl.embed.word2vec import ContinualWord2Vec
+from textcl.input.readers import read_tweets
 from textcl.paths import shared_data_dir
-from textcl.stream.readers import read_tweets
-from textcl.stream.tokenize import TweetTokenizer, _stopwords
+from textcl.text.tokenize import TweetTokenizer, _stopwords
 
 SPECIAL = frozenset({"http", "@user", "<num>", "rt", "amp", "via"})
 TOPN = 10

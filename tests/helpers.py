@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from textcl.stream.readers import TweetReader
-from textcl.stream.rejects import Reject
+from textcl.input.readers import TweetReader
+from textcl.input.rejects import Reject
 from textcl.types import Tweet
 
 

@@ -29,9 +29,9 @@ from textcl.active import (
     unique_indices,
 )
 from textcl.cl import ContinualTrainer, Replay, ReservoirBuffer
+from textcl.input.readers import read_tweets
 from textcl.paths import sample_stream_path, sample_truth_path
-from textcl.stream.readers import read_tweets
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.text.tokenize import TweetTokenizer
 
 TOK = TweetTokenizer()
 WORDS = [

@@ -147,7 +147,7 @@ def test_the_first_window_is_contrasted_with_ordinary_text(crisislex_t26: Path, 
     cited = {t.strip() for r in rows for part in r["reason"].split(": ")[2:]
              for t in part.split(")")[0].split(",")}
     assert cited and not cited & default_ignore(), cited & default_ignore()
-    from textcl.stream.readers import read_tweets
+    from textcl.input.readers import read_tweets
 
     earliest = sorted(read_tweets(event, "crisislex"), key=lambda t: t.created_at)[:5]
     assert {r["id"] for r in first} != {t.id for t in earliest}

@@ -18,10 +18,10 @@ import pytest
 import redis
 
 from textcl.config import config_from_dict
+from textcl.input.kafka import KafkaReader
+from textcl.input.redis_stream import RedisStreamReader
 from textcl.paths import sample_stream_path
 from textcl.pipeline import Pipeline
-from textcl.stream.kafka import KafkaReader
-from textcl.stream.redis_stream import RedisStreamReader
 
 CLI = [sys.executable, "-c", "from textcl.cli import app; app()"]
 TOTALS = ("read", "processed", "rejected", "tweets", "batches", "windows", "late", "tokens")

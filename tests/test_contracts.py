@@ -17,11 +17,11 @@ from textcl.config import PipelineConfig, config_from_dict
 from textcl.consumers.registry import build_consumers, consumer_specs
 from textcl.consumers.selection import SelectionConsumer
 from textcl.consumers.window_stats import WindowStats
+from textcl.input.readers import read_tweets
 from textcl.paths import sample_stream_path
-from textcl.stream.readers import read_tweets
-from textcl.stream.tokenize import TweetTokenizer
-from textcl.stream.window import BatchEvent, Windower
+from textcl.text.tokenize import TweetTokenizer
 from textcl.types import Batch, Consumer
+from textcl.window import BatchEvent, Windower
 
 TWEETS = 3000  # the sample stream's first 2.5 days, in 6-hour windows of 250-tweet batches
 
@@ -306,8 +306,8 @@ def _reader_inputs(folder: Path) -> dict[str, tuple[Path, str, int, int]]:
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "text", "crisislex"])
 def test_reader_turns_every_bad_record_into_a_reject_with_its_line(fmt: str, tmp_path) -> None:
-    from textcl.stream.readers import FORMATS, TweetReader
-    from textcl.stream.rejects import Reject
+    from textcl.input.readers import FORMATS, TweetReader
+    from textcl.input.rejects import Reject
 
     assert fmt in FORMATS
     path, name, good, bad = _reader_inputs(tmp_path)[fmt]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from textcl.stream.dedup import Deduplicator
+from textcl.text.dedup import Deduplicator
 from textcl.types import Tweet
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

@@ -19,8 +19,8 @@ from textcl.drift.compare import (
     compare_corpora,
     inject_change,
 )
-from textcl.stream.readers import read_tweets
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.input.readers import read_tweets
+from textcl.text.tokenize import TweetTokenizer
 
 EVENTS = ("2012_Colorado_wildfires", "2013_Boston_bombings", "2013_Alberta_floods")
 runner = CliRunner()

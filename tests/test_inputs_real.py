@@ -102,9 +102,9 @@ def test_sort_puts_an_unsorted_file_in_time_order(shared_data: Path, tmp_path: P
     """CrisisLex T6's Boston file is not in time order: --sort gives its 5 days as 5
     windows, none late, no warning; an external sort of many small runs reads the same."""
     from textcl.config import config_from_dict
+    from textcl.input.readers import TweetReader
+    from textcl.input.sort import TimeSorted
     from textcl.pipeline import Pipeline
-    from textcl.stream.readers import TweetReader
-    from textcl.stream.sort import TimeSorted
 
     t6 = shared_data / "crisislex" / "T6" / "2013_Boston_Bombings-ontopic_offtopic.csv"
     off = {"word2vec": {"enabled": False}, "keywords": {"enabled": False},

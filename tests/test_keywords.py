@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from textcl.input.readers import read_tweets
+from textcl.input.timeparse import to_iso
 from textcl.keywords import KeywordTracker
 from textcl.keywords.background import wordfreq_background
 from textcl.keywords.tracker import default_ignore
 from textcl.paths import sample_stream_path, sample_truth_path
-from textcl.stream.readers import read_tweets
-from textcl.stream.timeparse import to_iso
-from textcl.stream.tokenize import TweetTokenizer
-from textcl.stream.window import BatchEvent, Windower
+from textcl.text.tokenize import TweetTokenizer
+from textcl.window import BatchEvent, Windower
 
 DAY = timedelta(days=1)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from helpers import read_all, write_lines
 
-from textcl.stream.csvfile import ColumnMap
-from textcl.stream.readers import TweetReader
-from textcl.stream.timeparse import snowflake_time
+from textcl.input.csvfile import ColumnMap
+from textcl.input.readers import TweetReader
+from textcl.input.timeparse import snowflake_time
 
 V2 = {
     "id": "1501",

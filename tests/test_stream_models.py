@@ -12,9 +12,9 @@ from textcl.cli import app
 from textcl.config import load_config
 from textcl.consumers.registry import build_consumers
 from textcl.embed.word2vec import ContinualWord2Vec, load_keyed_vectors
+from textcl.input.readers import read_tweets
 from textcl.paths import PROJECT_ROOT, sample_stream_path, sample_truth_path
 from textcl.pipeline import Pipeline
-from textcl.stream.readers import read_tweets
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for textcl.stream.tokenize (no data files needed)."""
+"""Tests for textcl.text.tokenize (no data files needed)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from textcl.stream.tokenize import TokenizerOptions, TweetTokenizer
+from textcl.text.tokenize import TokenizerOptions, TweetTokenizer
 
 
 @pytest.fixture(scope="module")

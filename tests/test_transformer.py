@@ -13,10 +13,10 @@ import pytest
 import torch
 
 from textcl.cl import EWC, Replay, ReservoirBuffer, TrainConfig
+from textcl.drift.contextual import term_drift
+from textcl.input.readers import read_tweets
 from textcl.paths import sample_stream_path, sample_truth_path
-from textcl.stream.readers import read_tweets
 from textcl.transformer import ContinualTransformer, contextual_drift, train_wordpiece
-from textcl.transformer.drift import term_drift
 
 torch.set_num_threads(1)
 

@@ -16,8 +16,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from textcl.input.readers import read_tweets
 from textcl.paths import sample_stream_path
-from textcl.stream.readers import read_tweets
 from textcl.transformer import ContinualTransformer
 from textcl.transformer.distributed import (
     build_adapters,

@@ -14,9 +14,9 @@ from safetensors.torch import load_file
 
 from textcl.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from textcl.config import PipelineConfig, config_from_dict
+from textcl.input.readers import read_tweets
 from textcl.paths import sample_stream_path
 from textcl.pipeline import Pipeline
-from textcl.stream.readers import read_tweets
 from textcl.transformer import ContinualTransformer
 
 TWEETS = 2400  # four windows of 600 tweets, in micro-batches of 100

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from textcl.stream.window import BatchEvent, WindowEndEvent, Windower, WindowSpec
 from textcl.types import Tweet
+from textcl.window import BatchEvent, WindowEndEvent, Windower, WindowSpec
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

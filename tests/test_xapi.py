@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from textcl.cli import app
-from textcl.stream.rejects import Reject
-from textcl.stream.xapi import TOKEN_ENV, XApiReader
+from textcl.input.rejects import Reject
+from textcl.input.xapi import TOKEN_ENV, XApiReader
 
 SECRET = "AAAA-secret-bearer-token-0123456789"
 
@@ -167,7 +167,7 @@ def _line(i: int) -> str:
 def test_follow_reads_appended_lines_survives_rotation_and_waits_for_newlines(
     tmp_path: Path,
 ) -> None:
-    from textcl.stream.readers import TweetReader
+    from textcl.input.readers import TweetReader
 
     log = tmp_path / "feed.jsonl"
     log.write_text(_line(1) + _line(2))
@@ -197,7 +197,7 @@ def test_follow_reads_appended_lines_survives_rotation_and_waits_for_newlines(
 def test_follow_refuses_gzip_and_stdin(tmp_path: Path) -> None:
     import gzip
 
-    from textcl.stream.readers import TweetReader
+    from textcl.input.readers import TweetReader
 
     packed = tmp_path / "feed.jsonl.gz"
     packed.write_bytes(gzip.compress(_line(1).encode()))
@@ -250,7 +250,7 @@ class FakeStream(LocalServer):
 def test_filtered_stream_sets_rules_survives_reconnects_and_rejects_bad_lines(
     token: str,
 ) -> None:
-    from textcl.stream.xapi import XStreamReader
+    from textcl.input.xapi import XStreamReader
 
     def line(i: int) -> bytes:
         return json.dumps({"data": tweet(i), "matching_rules": [{"id": "9"}]}).encode()

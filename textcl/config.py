@@ -21,11 +21,11 @@ from pydantic import (
 )
 
 from textcl.consumers.registry import consumer_specs
+from textcl.input.csvfile import ColumnMap
+from textcl.input.readers import Format
 from textcl.section import Section
-from textcl.stream.csvfile import ColumnMap
-from textcl.stream.readers import Format
-from textcl.stream.tokenize import TokenizerOptions
-from textcl.stream.window import WindowSpec
+from textcl.text.tokenize import TokenizerOptions
+from textcl.window import WindowSpec
 
 
 class ConfigError(ValueError):

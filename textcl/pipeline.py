@@ -17,19 +17,19 @@ from textcl.checkpoint import CheckpointError
 from textcl.config import PipelineConfig
 from textcl.consumers import WindowStats
 from textcl.consumers.registry import build_consumers
-from textcl.keywords.alarms import DriftAlarms
+from textcl.drift.alarms import DriftAlarms
+from textcl.drift.oov import OovRate
+from textcl.input.readers import TweetReader
+from textcl.input.rejects import Reject, RejectsWriter, StrictModeError
+from textcl.input.sort import TimeSorted
+from textcl.input.timeparse import to_iso
 from textcl.outputs import RunOutputs
 from textcl.resume import load_pipeline, restore_windows, save_pipeline
 from textcl.runlock import output_lock
-from textcl.stream.dedup import Deduplicator
-from textcl.stream.oov import OovRate
-from textcl.stream.readers import TweetReader
-from textcl.stream.rejects import Reject, RejectsWriter, StrictModeError
-from textcl.stream.sort import TimeSorted
-from textcl.stream.timeparse import to_iso
-from textcl.stream.tokenize import TweetTokenizer
-from textcl.stream.window import BatchEvent, Windower
+from textcl.text.dedup import Deduplicator
+from textcl.text.tokenize import TweetTokenizer
 from textcl.types import Batch, Consumer, Tweet, Window
+from textcl.window import BatchEvent, Windower
 
 PROGRESS_EVERY = 2000
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from textcl.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from textcl.outputs import flush_outputs
-from textcl.stream.window import Windower
 from textcl.types import Window
+from textcl.window import Windower
 
 
 def _iso(value: datetime | None) -> str | None:

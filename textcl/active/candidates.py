@@ -78,7 +78,7 @@ class Candidates:
     ) -> Candidates:
         """Build candidates, tokenising ``texts`` with ``tokenizer`` (a ``TweetTokenizer``)."""
         if tokenizer is None:
-            from textcl.stream.tokenize import TweetTokenizer
+            from textcl.text.tokenize import TweetTokenizer
 
             tokenizer = TweetTokenizer()
         tokens = [tokenizer(t) for t in texts]  # type: ignore[operator]

@@ -10,7 +10,6 @@ onto their original. ``cosine``: cosine similarity of the embeddings against
 
 from __future__ import annotations
 
-import re
 import zlib
 from itertools import pairwise
 from typing import Literal
@@ -18,6 +17,7 @@ from typing import Literal
 import numpy as np
 
 from textcl.active.candidates import Candidates
+from textcl.text.retweet import strip_retweet, strip_retweet_text
 
 __all__ = [
     "duplicate_groups",
@@ -31,15 +31,6 @@ __all__ = [
 Method = Literal["minhash", "cosine"]
 
 _PRIME = (1 << 31) - 1  # a * x < 2**62 for a, x < 2**31: no uint64 overflow
-_RT_TEXT = re.compile(r"^(?:\s*RT\s+@\w+\s*:?\s*)+", re.IGNORECASE)
-
-
-def strip_retweet(tokens: list[str]) -> list[str]:
-    """``tokens`` without leading ``rt @user`` pairs (``RT @user:`` prefixes)."""
-    i = 0
-    while i + 1 < len(tokens) and tokens[i].lower() == "rt" and tokens[i + 1].startswith("@"):
-        i += 2
-    return tokens[i:]
 
 
 def shingles(tokens: list[str]) -> set[str]:
@@ -53,7 +44,7 @@ def shingles(tokens: list[str]) -> set[str]:
 def _tokens(candidates: Candidates, i: int) -> list[str]:
     if candidates.tokens[i]:
         return candidates.tokens[i]
-    return _RT_TEXT.sub("", candidates.texts[i]).lower().split()
+    return strip_retweet_text(candidates.texts[i]).lower().split()
 
 
 def minhash_signatures(candidates: Candidates, num_perm: int = 64, seed: int = 1) -> np.ndarray:
@@ -128,7 +119,7 @@ def _minhash_pairs(candidates: Candidates, threshold: float, num_perm: int, band
     # Tweets without any shingle: duplicates only of identical (normalised) text.
     first: dict[str, int] = {}
     for i in np.flatnonzero(empty):
-        key = " ".join(_RT_TEXT.sub("", candidates.texts[i]).lower().split())
+        key = " ".join(strip_retweet_text(candidates.texts[i]).lower().split())
         if key in first:
             yield first[key], int(i)
         else:

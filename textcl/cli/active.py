@@ -25,7 +25,7 @@ from textcl.cli.common import (
 )
 from textcl.paths import sample_stream_path
 from textcl.pipeline import Pipeline
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.text.tokenize import TweetTokenizer
 
 
 @app.command()

@@ -17,11 +17,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from textcl import __version__
 from textcl.config import ConfigError, PipelineConfig, config_from_dict, load_config
+from textcl.input.readers import FORMATS, TweetReader
+from textcl.input.rejects import StrictModeError
 from textcl.paths import pipeline_path, shipped_pipelines
 from textcl.pipeline import Pipeline, RunStats
 from textcl.runlock import OutputInUseError
-from textcl.stream.readers import FORMATS, TweetReader
-from textcl.stream.rejects import StrictModeError
 
 app = typer.Typer(
     help="Continual learning on text streams.", no_args_is_help=True, add_completion=False

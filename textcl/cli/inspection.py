@@ -20,7 +20,7 @@ from textcl.cli.common import (
     error_exit,
     pipeline_file,
 )
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.text.tokenize import TweetTokenizer
 
 config_app = typer.Typer(help="Inspect pipeline files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -59,8 +59,8 @@ def predict(
     """Label tweets with a label model: one JSON line per tweet (id, label, p, probs);
     records that cannot be read go to PREDICTIONS.rejects.jsonl with the reason."""
     from textcl.active.labelmodel import LabelModel, LabelModelError
-    from textcl.stream.readers import TweetReader
-    from textcl.stream.rejects import Reject, RejectsWriter
+    from textcl.input.readers import TweetReader
+    from textcl.input.rejects import Reject, RejectsWriter
 
     labels: Counter[str] = Counter()
     rejects = RejectsWriter(out.with_name(out.stem + ".rejects.jsonl"))

@@ -26,9 +26,9 @@ from textcl.cli.common import (
     run_with_progress,
 )
 from textcl.consumers.registry import consumer_specs
+from textcl.input.live import open_live
 from textcl.paths import sample_stream_path
 from textcl.pipeline import Pipeline
-from textcl.stream.live import open_live
 
 
 @app.command()

@@ -25,12 +25,12 @@ import orjson
 from pydantic import Field, field_validator
 
 from textcl.consumers.spec import BuildContext, ConsumerSpec, Rows
-from textcl.keywords.alarms import DriftAlarms
+from textcl.drift.alarms import DriftAlarms
+from textcl.input.timeparse import to_iso
 from textcl.keywords.background import DEFAULT_LANGUAGES, HASHTAG_SHARE
 from textcl.keywords.tracker import KeywordTracker
 from textcl.outputs import open_output
 from textcl.section import Section, at_most
-from textcl.stream.timeparse import to_iso
 from textcl.types import Batch, Window
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ def keyword_background(config: PipelineConfig) -> Background | None:
     if kw.background == "wordfreq":
         return wordfreq_background(tuple(kw.languages), kw.hashtag_share)
     from textcl.keywords.background import background_counts
-    from textcl.stream.tokenize import TweetTokenizer
+    from textcl.text.tokenize import TweetTokenizer
 
     counts = background_counts(kw.background, TweetTokenizer(config.tokenizer_options()))
     return corpus_background(counts, kw.hashtag_share, name=", ".join(kw.background))

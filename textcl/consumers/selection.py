@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textcl.active import Candidates, Context, Novelty, Selector, TermLogOdds, Uncertainty
-from textcl.stream.timeparse import to_iso
+from textcl.input.timeparse import to_iso
 from textcl.types import Batch, Window
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from typing import IO, Any
 
 import orjson
 
+from textcl.input.timeparse import to_iso
 from textcl.outputs import open_output
-from textcl.stream.timeparse import to_iso
 from textcl.types import Batch, Window
 
 

@@ -10,9 +10,9 @@ import orjson
 from pydantic import Field, field_validator
 
 from textcl.consumers.spec import BuildContext, ConsumerSpec, Rows
+from textcl.input.timeparse import to_iso
 from textcl.outputs import continuing, open_output
 from textcl.section import Section, at_most
-from textcl.stream.timeparse import to_iso
 from textcl.types import Batch, Window
 
 if TYPE_CHECKING:  # gensim loads only when the consumer is built

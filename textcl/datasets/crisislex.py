@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from textcl.stream.crisislex import read_crisislex
+from textcl.input.crisislex import read_crisislex
 from textcl.types import Tweet
 
 

@@ -8,6 +8,10 @@
   an ensemble of word2vec models (seeds), with rank stability across seeds.
 * :func:`write_report`: ``report.json``, ``report.md`` and a self-contained
   ``report.html`` with PNG plots.
+* :class:`DriftAlarms` (ADWIN / Page-Hinkley over window statistics) and
+  :class:`OovRate` (a batch's share of unseen tokens): drift of the stream itself.
+* :func:`contextual_drift` / :func:`term_drift`: how far a term's usage vectors in the
+  continual transformer moved between two periods.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ _LAZY = {
     "read_targets": "compare",
     "write_report": "report",
     "load_snapshots": "snapshots", "shared_space": "snapshots", "snapshot_drift": "snapshots",
+    "DriftAlarms": "alarms", "OovRate": "oov",
+    "contextual_drift": "contextual", "term_drift": "contextual",
 }
 __all__ = sorted(_LAZY)
 

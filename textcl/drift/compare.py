@@ -42,7 +42,7 @@ from scipy.stats import spearmanr
 
 from textcl.drift.align import align_to, shared_anchors
 from textcl.drift.measures import Space, cosine_change, jaccard, local_neighbourhood_change
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.text.tokenize import TweetTokenizer
 
 __all__ = [
     "ADAPTIVE",
@@ -382,8 +382,8 @@ def corpora_from_stream(
     Writes ``out_dir/a.txt`` (before) and ``out_dir/b.txt`` (at or after); raw texts
     (newlines flattened) unless ``tokenised``.
     """
-    from textcl.stream.readers import read_tweets
-    from textcl.stream.timeparse import parse_time
+    from textcl.input.readers import read_tweets
+    from textcl.input.timeparse import parse_time
 
     cut = parse_time(boundary)
     out_dir = Path(out_dir)

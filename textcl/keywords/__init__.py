@@ -1,7 +1,7 @@
-"""Top-N keyword tracking with in/out logic and event groups, and stream drift alarms.
+"""Top-N keyword tracking with in/out logic and event groups (the stream's drift alarms
+are in :mod:`textcl.drift`).
 
-Names are imported on first use, so ``import textcl.keywords.background`` does not pull
-in river (the alarms' detectors).
+Names are imported on first use, so ``import textcl.keywords.background`` stays light.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Any
 
 _EXPORTS = {
     "Background": "textcl.keywords.background",
-    "DriftAlarms": "textcl.keywords.alarms",
     "EventGroups": "textcl.keywords.groups",
     "KeywordTracker": "textcl.keywords.tracker",
     "corpus_background": "textcl.keywords.background",

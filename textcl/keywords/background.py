@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from textcl.stream.tokenize import TweetTokenizer
+from textcl.text.tokenize import TweetTokenizer
 
 __all__ = [
     "DEFAULT_LANGUAGES",

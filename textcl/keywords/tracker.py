@@ -60,12 +60,13 @@ from textcl.keywords.groups import EventGroups, TweetSample, stable_hash
 from textcl.keywords.tracker_evidence import _EVIDENCE_FLOOR as _EVIDENCE_FLOOR
 from textcl.keywords.tracker_evidence import _RESCALE as _RESCALE
 from textcl.keywords.tracker_evidence import _EvidenceMixin
-from textcl.keywords.tracker_helpers import _RETWEET_HEAD, _iso, _strip_retweet, default_ignore
 from textcl.keywords.tracker_helpers import SPECIAL_TOKENS as SPECIAL_TOKENS
 from textcl.keywords.tracker_helpers import _event as _event
+from textcl.keywords.tracker_helpers import _iso, default_ignore
 from textcl.keywords.tracker_helpers import _r as _r
 from textcl.keywords.tracker_state import _StateMixin
 from textcl.keywords.tracker_transitions import _TransitionsMixin
+from textcl.text.retweet import strip_retweet
 
 
 class KeywordTracker(_EvidenceMixin, _TransitionsMixin, _StateMixin):
@@ -189,9 +190,8 @@ class KeywordTracker(_EvidenceMixin, _TransitionsMixin, _StateMixin):
         seen = self._seen
         sample = self._sample
         fresh: list[frozenset[str]] = []
-        head = _RETWEET_HEAD
         for tweet in tokens:
-            key = stable_hash(_strip_retweet(tweet) if tweet and tweet[0] in head else tweet)
+            key = stable_hash(strip_retweet(tweet) if tweet and tweet[0] == "rt" else tweet)
             if key in seen:
                 continue
             if len(seen) < self.capacity:

@@ -1,8 +1,7 @@
 """Small helpers of :class:`~textcl.keywords.tracker.KeywordTracker`.
 
-The tokens never scored (:func:`default_ignore`), the retweet head stripped before a
-tweet is hashed (:func:`_strip_retweet`), and the transition record (:func:`_event`,
-scores rounded by :func:`_r`).
+The tokens never scored (:func:`default_ignore`) and the transition record
+(:func:`_event`, scores rounded by :func:`_r`).
 """
 
 from __future__ import annotations
@@ -10,31 +9,20 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from textcl.stream.timeparse import to_iso
+from textcl.input.timeparse import to_iso
 
 SPECIAL_TOKENS = frozenset({"http", "@user", "<num>", "rt", "amp", "via"})
 
 
 def default_ignore() -> frozenset[str]:
     """Tokens never scored: special tokens and spaCy's English stop words."""
-    from textcl.stream.tokenize import _stopwords
+    from textcl.text.tokenize import _stopwords
 
     return SPECIAL_TOKENS | _stopwords()
 
 
 def _iso(moment: datetime | str) -> str:
     return moment if isinstance(moment, str) else to_iso(moment)
-
-
-_RETWEET_HEAD = frozenset({"rt", "@user", ":"})
-
-
-def _strip_retweet(tokens: list[str]) -> list[str]:
-    """The tokens without a leading ``rt @user`` (so a retweet hashes as its original)."""
-    i = 0
-    while i < len(tokens) and i < 3 and tokens[i] in _RETWEET_HEAD:
-        i += 1
-    return tokens[i:] if i else tokens
 
 
 def _event(time: str, term: str, action: str, score: float, reason: str, group: int) -> dict:

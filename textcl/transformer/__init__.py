@@ -6,7 +6,7 @@
     drift = term_drift(lm, texts_before, texts_after, "crash")
 """
 
-from textcl.transformer.drift import contextual_drift, term_drift
+from textcl.drift.contextual import contextual_drift, term_drift
 from textcl.transformer.model import ContinualTransformer, MaskedLMModule, MLMTrainer
 from textcl.transformer.tokenizer import train_wordpiece
 

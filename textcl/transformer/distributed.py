@@ -264,7 +264,7 @@ def spawn_training(windows: list[list[str]], world_size: int, out: str | Path,
 def stream_windows(source: str | Path, size: int, fmt: str = "auto",
                    limit: int | None = None) -> Iterator[list[str]]:
     """The texts of ``source`` in windows of ``size`` tweets (at most ``limit`` windows)."""
-    from textcl.stream.readers import read_tweets
+    from textcl.input.readers import read_tweets
 
     tweets = read_tweets(source, fmt)  # type: ignore[arg-type]
     chunks = iter(lambda: [t.text for t in itertools.islice(tweets, size)], [])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from textcl.stream.rejects import RecordError
+from textcl.input.rejects import RecordError
 
 TWITTER_EPOCH_MS = 1288834974657
 V11_FORMAT = "%a %b %d %H:%M:%S %z %Y"

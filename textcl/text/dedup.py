@@ -7,9 +7,8 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from textcl.text.retweet import is_retweet_text, strip_retweet_text
 from textcl.types import Tweet
-
-RT_PREFIX = "RT @"
 
 
 @dataclass(slots=True)
@@ -41,8 +40,8 @@ class Deduplicator:
 
     def check(self, tweet: Tweet) -> Collapsed | None:
         """None if the tweet is new (and remember it), else what it repeats."""
-        retweet = tweet.retweet_of is not None or tweet.text.startswith(RT_PREFIX)
-        body = _strip_rt(tweet.text) if retweet else tweet.text
+        retweet = tweet.retweet_of is not None or is_retweet_text(tweet.text)
+        body = strip_retweet_text(tweet.text) if retweet else tweet.text
         norm = " ".join(body.split())
         key = hashlib.blake2b(norm.encode("utf-8"), digest_size=12).digest()
         original = self.seen.get(key)
@@ -93,9 +92,3 @@ class Deduplicator:
             for key, count in self.counts.most_common(n)
         ]
 
-
-def _strip_rt(text: str) -> str:
-    if not text.startswith(RT_PREFIX):
-        return text
-    colon = text.find(":")
-    return text[colon + 1 :].strip() if colon != -1 else text

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from textcl.stream.broker import BrokerReader
+from textcl.input.broker import BrokerReader
 
 Offset = tuple[str, int, int]  # topic, partition, offset
 

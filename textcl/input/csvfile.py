@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 
-from textcl.stream.rejects import RecordError, Reject, excerpt
-from textcl.stream.source import ByteSource
-from textcl.stream.timeparse import parse_time, snowflake_time
+from textcl.input.rejects import RecordError, Reject, excerpt
+from textcl.input.source import ByteSource
+from textcl.input.timeparse import parse_time, snowflake_time
 from textcl.types import Origin, Tweet
 
 ORDER_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

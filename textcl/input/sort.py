@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import orjson
 
-from textcl.stream.rejects import Reject
+from textcl.input.rejects import Reject
 from textcl.types import Origin, Tweet
 
 __all__ = ["TimeSorted"]

@@ -7,9 +7,9 @@ from typing import Any
 
 import orjson
 
-from textcl.stream.rejects import RecordError, Reject, excerpt
-from textcl.stream.source import ByteSource
-from textcl.stream.timeparse import parse_time, snowflake_time
+from textcl.input.rejects import RecordError, Reject, excerpt
+from textcl.input.source import ByteSource
+from textcl.input.timeparse import parse_time, snowflake_time
 from textcl.types import Origin, Tweet
 
 DEFAULT_MAX_RECORD_BYTES = 64 * 1024

@@ -21,24 +21,24 @@ def open_live(kind: str, target: str | None = None, *, query: str = "",
     """Build the reader of live source ``kind``; ``target`` is the stream (Redis) or the
     comma-separated topics (Kafka)."""
     if kind == "x-api":
-        from textcl.stream.xapi import XApiReader
+        from textcl.input.xapi import XApiReader
 
         return XApiReader(query, poll_interval, max_polls, api_base=api_base, stop=stop)
     if kind == "x-stream":
-        from textcl.stream.xapi import XStreamReader
+        from textcl.input.xapi import XStreamReader
 
         return XStreamReader(rules or [], max_records, api_base=api_base, stop=stop)
     if kind in ("redis-stream", "kafka") and not target:
         noun = "stream name" if kind == "redis-stream" else "topic (comma-separated for several)"
         raise ValueError(f"--source {kind} needs the {noun} as the SOURCE argument")
     if kind == "redis-stream":
-        from textcl.stream.redis_stream import RedisStreamReader
+        from textcl.input.redis_stream import RedisStreamReader
 
         return RedisStreamReader(target or "", group, consumer,
                                  url=broker or "redis://localhost:6379/0",
                                  idle_timeout=idle_timeout, max_records=max_records, stop=stop)
     if kind == "kafka":
-        from textcl.stream.kafka import KafkaReader
+        from textcl.input.kafka import KafkaReader
 
         topics = [t.strip() for t in (target or "").split(",") if t.strip()]
         return KafkaReader(topics, group, bootstrap=broker or "localhost:9092",

@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from textcl.stream.csvfile import ColumnMap, read_csv
-from textcl.stream.rejects import Reject
-from textcl.stream.source import ByteSource
+from textcl.input.csvfile import ColumnMap, read_csv
+from textcl.input.rejects import Reject
+from textcl.input.source import ByteSource
 from textcl.types import Tweet
 
 T26_SUFFIX = "-tweets_labeled.csv"

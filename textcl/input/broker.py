@@ -19,8 +19,8 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
-from textcl.stream.jsonl import tweet_from_payload
-from textcl.stream.rejects import RecordError, Reject
+from textcl.input.jsonl import tweet_from_payload
+from textcl.input.rejects import RecordError, Reject
 from textcl.types import Origin, Tweet
 
 Key = TypeVar("Key")  # what identifies one delivered record in its broker

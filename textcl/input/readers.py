@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal, get_args
 
-from textcl.stream.crisislex import is_crisislex, read_crisislex
-from textcl.stream.csvfile import ColumnMap, looks_like_csv_header, read_csv
-from textcl.stream.jsonl import DEFAULT_MAX_RECORD_BYTES, read_jsonl
-from textcl.stream.rejects import Reject
-from textcl.stream.source import BOM, STDIN, ByteSource, FollowSource
-from textcl.stream.text import read_text
+from textcl.input.crisislex import is_crisislex, read_crisislex
+from textcl.input.csvfile import ColumnMap, looks_like_csv_header, read_csv
+from textcl.input.jsonl import DEFAULT_MAX_RECORD_BYTES, read_jsonl
+from textcl.input.plaintext import read_text
+from textcl.input.rejects import Reject
+from textcl.input.source import BOM, STDIN, ByteSource, FollowSource
 from textcl.types import Tweet
 
 Format = Literal["auto", "jsonl", "csv", "text", "crisislex"]

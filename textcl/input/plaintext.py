@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from textcl.stream.csvfile import ORDER_EPOCH
-from textcl.stream.rejects import Reject, excerpt
-from textcl.stream.source import ByteSource
+from textcl.input.csvfile import ORDER_EPOCH
+from textcl.input.rejects import Reject, excerpt
+from textcl.input.source import ByteSource
 from textcl.types import Origin, Tweet
 
 

@@ -22,8 +22,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from textcl.stream.jsonl import tweet_from_payload
-from textcl.stream.rejects import RecordError, Reject
+from textcl.input.jsonl import tweet_from_payload
+from textcl.input.rejects import RecordError, Reject
 from textcl.types import Origin, Tweet
 
 TOKEN_ENV = "TEXTCL_X_BEARER_TOKEN"

@@ -1,0 +1,2 @@
+"""Tweet text: the tokenizer, duplicate and retweet collapsing, and the one retweet
+prefix stripper."""
