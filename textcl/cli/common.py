@@ -20,7 +20,8 @@ from textcl.config import ConfigError, PipelineConfig, config_from_dict, load_co
 from textcl.input.readers import FORMATS, TweetReader
 from textcl.input.rejects import StrictModeError
 from textcl.paths import pipeline_path, shipped_pipelines
-from textcl.pipeline import Pipeline, RunStats
+from textcl.pipeline import Pipeline
+from textcl.run_summary import RunStats
 from textcl.runlock import OutputInUseError
 
 app = typer.Typer(

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import read_all
 from typer.testing import CliRunner
 
-from tests.helpers import read_all
 from textcl.cli import app
 
 EVENT = "2012_Colorado_wildfires"

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
 STREAM = DATA / "sample_stream.jsonl.gz"
 TRUTH = DATA / "sample_stream.truth.json"
