@@ -28,6 +28,7 @@ import math
 import random
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -51,6 +52,7 @@ DUPLICATE_SHARE = 0.01
 ENVELOPE_SHARE = 0.10
 V11_SHARE = 0.10
 SHIFTED_SHARE = 0.0175  # per shifted word and period
+LABEL_SHARE = 0.3  # original tweets carrying a gold "topic" label: the event, or "chatter"
 OVERSIZE_CHARS = 120_000
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -674,15 +676,18 @@ def eligible(src: Item, ms: int) -> bool:
 
 
 def v2_obj(it: Item) -> dict[str, Any]:
-    """X API v2 flat tweet object."""
+    """X API v2 flat tweet object (with its gold ``labels`` when it has one)."""
     assert it.user is not None
-    return {
+    obj = {
         "id": it.id,
         "text": it.text,
         "created_at": v2_date(it.ms),
         "lang": "en",
         "author_id": it.user.id,
     }
+    if "topic" in it.extra:
+        obj["labels"] = {"topic": it.extra["topic"]}
+    return obj
 
 
 def v1_obj(it: Item) -> dict[str, Any]:
@@ -697,6 +702,8 @@ def v1_obj(it: Item) -> dict[str, Any]:
     }
     if it.source is not None:
         obj["retweeted_status"] = v1_obj(it.source)
+    if "topic" in it.extra:
+        obj["labels"] = {"topic": it.extra["topic"]}
     return obj
 
 
@@ -869,6 +876,13 @@ def build(seed: int, n_lines: int) -> tuple[list[bytes], dict[str, Any]]:
         it.text = text
         originals.append(it)
 
+    # Gold labels on a share of the original tweets (their own generator: the rest of
+    # the stream is the same with or without them).
+    label_rng = random.Random(f"{seed}:labels")
+    for it in originals:
+        if label_rng.random() < LABEL_SHARE:
+            it.extra["topic"] = it.tag if it.kind == "event" else "chatter"
+
     # Serialise.
     rej_rng = random.Random(f"{seed}:rejects")
     lines: list[bytes] = []
@@ -941,6 +955,11 @@ def make_truth(
         "retweets": sum(1 for it in valid if it.kind == "retweet"),
         "duplicates": sum(1 for it in valid if it.kind == "duplicate"),
         "formats": formats,
+        "labels": {
+            "name": "topic",
+            "share": LABEL_SHARE,
+            "counts": dict(Counter(it.extra["topic"] for it in valid if "topic" in it.extra)),
+        },
     }
 
 

@@ -67,13 +67,18 @@ FACTORIES: dict[str, Callable[[Path], Consumer]] = {
                                transformer=TINY_TRANSFORMER)
     ),
     "drift": _only("drift", _config(drift={"every": 2})),
+    "classifier": _only(
+        "classifier", _config(keywords={"enabled": False}, word2vec={"enabled": False},
+                              classifier={"labels": ["topic"], "adapters": ["class_balanced",
+                                                                            "lwf", "si"]})
+    ),
     "window_stats": lambda out: WindowStats(20, out / "windows.jsonl"),
     "selection": lambda out: SelectionConsumer(out, budget=5),
 }
 
 
 def test_the_registry_builds_no_consumer_the_contract_misses() -> None:
-    everything = _config(transformer=TINY_TRANSFORMER)
+    everything = _config(transformer=TINY_TRANSFORMER, classifier={"labels": ["topic"]})
     built = {c.name for c in build_consumers(everything, None)}
     registered = {spec.name for spec in consumer_specs()}
     assert built == registered and registered <= set(FACTORIES), registered - set(FACTORIES)

@@ -17,11 +17,26 @@ IN = 6
 
 # name -> (build, forward keyword arguments)
 FACTORIES: dict[str, tuple[Callable[[], nn.Module], dict]] = {
+    "HashedTextClassifier": (lambda: _hashed(), {}),
     "IncrementalClassifier": (lambda: heads.IncrementalClassifier(IN, 3), {}),
     "MLPClassifier": (lambda: heads.MLPClassifier(IN, hidden=(8,), n_classes=3), {}),
     "ExpandableMLP": (lambda: heads.ExpandableMLP(IN, hidden=(8, 5), n_classes=3), {}),
     "MultiHeadClassifier": (lambda: _multihead(), {"task": "b"}),
 }
+
+
+def _hashed() -> nn.Module:
+    model = heads.HashedTextClassifier(64)
+    model.head.grow(3)
+    return model
+
+
+def _inputs(name: str, n: int) -> object:
+    """``n`` input rows: sparse hashed rows for the hashed classifier, else features."""
+    if name == "HashedTextClassifier":
+        ids = torch.randint(0, 64, (n, 5))
+        return {"ids": ids, "weights": torch.rand(n, 5)}
+    return torch.randn(n, IN)
 
 
 def _multihead() -> nn.Module:
@@ -42,7 +57,7 @@ def _build(name: str, seed: int = 0) -> nn.Module:
     return FACTORIES[name][0]()
 
 
-def _logits(name: str, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def _logits(name: str, model: nn.Module, x: object) -> torch.Tensor:
     model.eval()
     with torch.no_grad():
         return model(x, **FACTORIES[name][1])
@@ -53,13 +68,13 @@ def test_head_follows_the_protocol_and_gives_one_logit_row_per_input(name: str) 
     model = _build(name)
     assert isinstance(model, Head)
     assert isinstance(model, TaskHead) == (name == "MultiHeadClassifier")
-    logits = _logits(name, model, torch.randn(4, IN))
+    logits = _logits(name, model, _inputs(name, 4))
     assert logits.shape == (4, 3)
 
 
 @pytest.mark.parametrize("name", sorted(FACTORIES))
 def test_a_seeded_build_is_reproducible(name: str) -> None:
-    x = torch.randn(5, IN)
+    x = _inputs(name, 5)
     a, b, c = _build(name, 1), _build(name, 1), _build(name, 2)
     assert torch.equal(_logits(name, a, x), _logits(name, b, x))
     assert not torch.equal(_logits(name, a, x), _logits(name, c, x))
@@ -67,7 +82,7 @@ def test_a_seeded_build_is_reproducible(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(FACTORIES))
 def test_state_round_trip_gives_the_same_logits(name: str) -> None:
-    x = torch.randn(5, IN)
+    x = _inputs(name, 5)
     trained = _build(name, 3)
     with torch.no_grad():
         for p in trained.parameters():
@@ -82,7 +97,7 @@ def test_growing_keeps_the_logits_of_known_classes_and_bumps_the_version(name: s
     model = _build(name)
     head = growing_head(model)
     assert isinstance(head, GrowingHead)
-    x = torch.randn(5, IN)
+    x = _inputs(name, 5)
     before, version = _logits(name, model, x), head.version
     index = head.encode(["new event type"])
     assert int(index[0]) == 3 and head.n_classes == 4 and head.version == version + 1

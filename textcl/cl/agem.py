@@ -57,3 +57,11 @@ class AGEM(BufferAdapter):
 
     def after_task(self, trainer: ContinualTrainer, x: Inputs, y, task: Any) -> None:
         self.buffer.add_task(trainer, x, y, task)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "projections": self.projections, "steps": self.steps}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.projections = int(state.get("projections", 0))
+        self.steps = int(state.get("steps", 0))

@@ -46,6 +46,13 @@ class WeightAligning(Adapter):
         if 0 < self.old_classes < head.n_classes:
             self.gammas.append(float(head.align_weights(self.old_classes)))
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"old_classes": self.old_classes, "gammas": list(self.gammas)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.old_classes = int(state.get("old_classes", 0))
+        self.gammas = [float(g) for g in state.get("gammas", [])]
+
 
 class BiC(Adapter):
     """Bias Correction (Wu et al. 2019): a two-parameter linear layer on the new classes'

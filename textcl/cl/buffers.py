@@ -177,9 +177,16 @@ class ClassBalancedBuffer(Buffer):
         """Stored rows per class, kept up to date as rows come and go (no rescan)."""
         return {c: n for c, n in sorted(self._stored.items()) if n}
 
+    def state_dict(self) -> dict[str, Any]:
+        """The base state plus every class's count of rows seen (its keep chance)."""
+        return {**super().state_dict(),
+                "seen_per_class": {str(c): n for c, n in self.seen_per_class.items()}}
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self._stored = Counter(super().class_counts())
+        self.seen_per_class = {int(c): int(n) for c, n in
+                               state.get("seen_per_class", {}).items()}
 
     @staticmethod
     def _labels(target: Tensor) -> list[int]:

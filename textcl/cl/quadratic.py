@@ -212,8 +212,9 @@ class SI(QuadraticConsolidation):
             self._names = [n for n, _ in named]
             self._params = [p for _, p in named]
             for name, p in named:
-                self._start[name] = p.detach().clone()
-                self._w[name] = torch.zeros_like(p)
+                if name not in self._start:  # a restored task goes on along its path
+                    self._start[name] = p.detach().clone()
+                    self._w[name] = torch.zeros_like(p)
             self._prev_list = [torch.empty_like(p) for p in self._params]
             self._w_list = [self._w[n] for n in self._names]
         torch._foreach_copy_(self._prev_list, self._params)
@@ -231,6 +232,16 @@ class SI(QuadraticConsolidation):
         torch._foreach_sub_(prev, self._params)  # prev := old - new = -delta
         # w += -grad * delta: each weight's share of the loss decrease along the path
         torch._foreach_addcmul_(self._w_list, grads, prev)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The consolidated importances and the open task's path integral so far."""
+        return {**super().state_dict(), "w": dict(self._w), "start": dict(self._start)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self._w = {k: v.clone() for k, v in state.get("w", {}).items()}
+        self._start = {k: v.clone() for k, v in state.get("start", {}).items()}
+        self._names, self._params, self._prev_list, self._w_list = [], [], [], []
 
     def importance(self, trainer, x, y, task) -> dict[str, Tensor]:
         omega = {}

@@ -31,6 +31,8 @@ class TrainConfig:
     - ``multi_label``: sigmoid + binary cross-entropy over multi-hot targets.
     - ``reset_optimizer``: a fresh optimizer state per task (always when a head grew).
     - ``seed``: shuffling and sampling.
+    - ``stream_task_memory``: in stream use (``ContinualTrainer.learn``), the rows of the
+      open task kept for its consolidation at ``end_task`` (a uniform sample).
 
     Dropout lives in the model (``MLPClassifier(dropout=...)``).
     """
@@ -48,6 +50,7 @@ class TrainConfig:
     multi_label: bool = False
     reset_optimizer: bool = True
     seed: int = 0
+    stream_task_memory: int = 1024
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:

@@ -23,6 +23,7 @@ CONSUMER_MODULES: list[str] = [
     "textcl.consumers.keywords",  # first: the others may probe the window's keyword set
     "textcl.consumers.word2vec",
     "textcl.consumers.transformer",
+    "textcl.consumers.classifier",
     "textcl.consumers.drift_report",  # after word2vec: its report reads the snapshots
 ]
 

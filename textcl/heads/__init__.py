@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textcl.heads.den import DENReport, fit_task_den
 from textcl.heads.expandable import ExpandableMLP
+from textcl.heads.hashed import HashedTextClassifier
 from textcl.heads.incremental import IncrementalClassifier
 from textcl.heads.mlp import MLPClassifier
 from textcl.heads.multihead import MultiHeadClassifier
@@ -14,6 +15,7 @@ __all__ = [
     "DENReport",
     "ExpandableMLP",
     "GrowingHead",
+    "HashedTextClassifier",
     "Head",
     "IncrementalClassifier",
     "MLPClassifier",

@@ -60,8 +60,10 @@ class IncrementalClassifier(nn.Module):
         """Class names in output order (a copy)."""
         return list(self._classes)
 
-    def encode(self, labels: Sequence[Hashable] | Tensor, grow: bool = True) -> Tensor:
-        """Map labels to class indices (LongTensor), adding unseen labels as new classes.
+    def encode(self, labels: Sequence[Hashable] | Tensor, grow: bool = True, *,
+               generator: torch.Generator | None = None) -> Tensor:
+        """Map labels to class indices (LongTensor), adding unseen labels as new classes
+        (their rows drawn from ``generator``, default torch's global one).
 
         With ``grow=False`` an unseen label raises ``KeyError`` naming it. A tensor of
         labels is read through ``.tolist()``.
@@ -76,7 +78,7 @@ class IncrementalClassifier(nn.Module):
                 "(pass grow=True to add it)"
             )
         if unseen:
-            self._add_classes(unseen, None)
+            self._add_classes(unseen, generator)
         return torch.tensor([self._index[lab] for lab in items], dtype=torch.long)
 
     def decode(self, indices: Iterable[int] | Tensor) -> list[Hashable]:
