@@ -257,7 +257,10 @@ class Pipeline:
         run.consumers.clear()  # closed: their models need not stay in memory
         self._checkpointer = None
         summary["stopped"] = self.stop_reason
-        summary["warnings"] = run_warnings(summary, cfg.window.every)
+        summary["warnings"] = run_warnings(summary, cfg.window.every) + [
+            warning for info in summary["consumers"].values() if isinstance(info, dict)
+            for warning in info.get("warnings", [])
+        ]
         from textcl import __version__
 
         summary["version"] = __version__

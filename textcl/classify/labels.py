@@ -5,9 +5,10 @@ A label file is a CSV (``id`` column plus one column per label name, e.g.
 lines (``{"id": ..., "<label name>": ...}``): ``textcl select``'s ``selection.csv`` with its
 ``label`` column filled in, a file a dashboard appends to, or gold labels prepared ahead.
 Files are read again whenever they change (rewritten in place or appended to). Every
-(id, label name, value) is learned once: a row that changes a tweet's label is learned
-again, an unchanged one is not. A label may come before its tweet (kept until the tweet
-arrives) or after it (the tweet's features wait in a bounded memory of recent tweets).
+(id, label name, value) is learned once: a row that changes the label of a tweet still
+remembered is learned again, an unchanged one is not. A label may come before its tweet
+(kept until the tweet arrives) or after it (the tweet's features wait in a bounded
+memory of the last ``wait`` tweets; a label whose tweet has left it is not joined).
 """
 
 from __future__ import annotations
@@ -186,8 +187,10 @@ class RecentTweets:
             self.items.popitem(last=False)
             self.expired += 1
 
-    def pop(self, tweet_id: str) -> tuple[int, Any] | None:
-        return self.items.pop(tweet_id, None)
+    def get(self, tweet_id: str) -> tuple[int, Any] | None:
+        """The window and features of ``tweet_id`` while it is remembered (a relabel is
+        learned again)."""
+        return self.items.get(tweet_id)
 
     def __len__(self) -> int:
         return len(self.items)

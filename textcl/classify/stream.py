@@ -83,7 +83,8 @@ class StreamClassifier:
                 window: int) -> list[Prediction]:
         """Handle one micro-batch: hold out, test-then-train, remember the unlabelled."""
         labelled = [i for i, value in enumerate(labels) if value]
-        waiting = [i for i, value in enumerate(labels) if not value] if self.recent else []
+        waiting = ([i for i, value in enumerate(labels) if not value]
+                   if self.recent is not None else [])
         needed = labelled + waiting
         if not needed:
             return []
@@ -109,7 +110,7 @@ class StreamClassifier:
         predictions of those whose tweet is still remembered (the others are not)."""
         if self.recent is None:
             return []
-        found = [(tweet_id, value, self.recent.pop(tweet_id)) for tweet_id, value in pairs]
+        found = [(tweet_id, value, self.recent.get(tweet_id)) for tweet_id, value in pairs]
         found = [(i, v, item) for i, v, item in found if item is not None]
         if not found:
             return []

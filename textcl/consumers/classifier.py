@@ -127,6 +127,16 @@ class ClassifierConsumer:
             out["label_files"] = {"labels": len(files.applied), "joined": len(self.matched),
                                   "not_joined": len(files.applied) - len(self.matched),
                                   "rejected": files.rejected}
+        out["warnings"] = [
+            f"classifier {c.name!r}: no tweet carried the label {c.label!r}, so nothing was "
+            "learned; labels come from a record's labels object, CSV label columns "
+            "([source.csv] labels = {\"Column\" = \"name\"}) or [classifier] label_files"
+            for c in self.classifiers if not c.learned and not len(c.heldout)
+        ]
+        if self.label_files is not None and out["label_files"]["rejected"]:
+            out["warnings"].append(
+                f"{out['label_files']['rejected']:,} label-file lines could not be used: see "
+                "classifier/label_rejects.jsonl for the file, line and reason")
         return out
 
     def close(self, out_dir: Path | None) -> None:
