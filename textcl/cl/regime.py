@@ -31,6 +31,9 @@ class TrainConfig:
     - ``multi_label``: sigmoid + binary cross-entropy over multi-hot targets.
     - ``reset_optimizer``: a fresh optimizer state per task (always when a head grew).
     - ``seed``: shuffling and sampling.
+    - ``bias_lr_scale``: the learning rate of biases (1-d parameters) relative to the
+      weights'; below 1, class priors move slowly (river's intercept rate is 1/50 of its
+      weights' rate), so a burst of one class does not swing every prediction to it.
     - ``stream_task_memory``: in stream use (``ContinualTrainer.learn``), the rows of the
       open task kept for its consolidation at ``end_task`` (a uniform sample).
 
@@ -51,6 +54,7 @@ class TrainConfig:
     reset_optimizer: bool = True
     seed: int = 0
     stream_task_memory: int = 1024
+    bias_lr_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -67,13 +71,20 @@ class TrainConfig:
         return self.lr * self.lr_task_decay**task_index
 
     def build_optimizer(self, params: list[nn.Parameter], lr: float) -> torch.optim.Optimizer:
-        """The optimizer named by ``optimizer``."""
+        """The optimizer named by ``optimizer`` (biases in their own group when
+        ``bias_lr_scale`` is not 1)."""
+        groups: list[dict] = [{"params": list(params)}]
+        if self.bias_lr_scale != 1.0:
+            groups = [{"params": [p for p in params if p.dim() > 1]},
+                      {"params": [p for p in params if p.dim() <= 1],
+                       "lr_scale": self.bias_lr_scale}]
+            groups = [g for g in groups if g["params"]]
         if self.optimizer == "sgd":
             return torch.optim.SGD(
-                params, lr=lr, momentum=self.momentum, weight_decay=self.weight_decay
+                groups, lr=lr, momentum=self.momentum, weight_decay=self.weight_decay
             )
         cls = torch.optim.AdamW if self.optimizer == "adamw" else torch.optim.Adam
-        return cls(params, lr=lr, weight_decay=self.weight_decay)
+        return cls(groups, lr=lr, weight_decay=self.weight_decay)
 
     def lr_factor(self, step: int, total: int) -> float:
         """Multiplier of the task's learning rate at ``step`` of ``total``."""

@@ -128,7 +128,7 @@ class ContinualTrainer:
             self.optimizer = self.config.build_optimizer(self.parameters(), lr)
             self._opt_version = version
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         return self.optimizer
 
     def fit_task(
@@ -163,7 +163,8 @@ class ContinualTrainer:
                 idx = order[start : start + cfg.batch_size]
                 batch = StepBatch(take(x, idx), y[idx], task, n_new=len(idx))
                 for group in optimizer.param_groups:
-                    group["lr"] = base_lr * cfg.lr_factor(step, total)
+                    group["lr"] = base_lr * cfg.lr_factor(step, total) * group.get(
+                        "lr_scale", 1.0)
                 losses.append(self.train_step(batch, optimizer))
                 step += 1
         self.model.eval()

@@ -48,6 +48,7 @@ class ClassifierSection(Section):
     ewc_lambda: float = Field(default=100.0, ge=0.0)
     optimizer: Literal["sgd", "adam", "adamw"] = "sgd"
     lr: float = Field(default=4.0, gt=0.0)
+    bias_lr_scale: float = Field(default=1.0, ge=0.0)
     chunk: int = Field(default=16, ge=1)
     epochs: int = Field(default=1, ge=1)
     held_out: float = Field(default=0.1, ge=0.0, lt=1.0)
@@ -116,7 +117,8 @@ def build_classifier(section: ClassifierSection, label: str, space: object,
     torch.manual_seed(section.seed)  # the hidden layers' initial weights, if any
     model = space.model(section.hidden, section.dropout)  # type: ignore[attr-defined]
     config = TrainConfig(epochs=section.epochs, batch_size=section.chunk, lr=section.lr,
-                         optimizer=section.optimizer, reset_optimizer=False, seed=section.seed)
+                         optimizer=section.optimizer, reset_optimizer=False, seed=section.seed,
+                         bias_lr_scale=section.bias_lr_scale)
     trainer = ContinualTrainer(model, build_adapters(section), config)
     heldout = HeldOut(section.held_out, section.held_out_per_window, section.held_out_max)
     return StreamClassifier(label, label, space, trainer, section.chunk, heldout, wait,

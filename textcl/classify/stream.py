@@ -11,6 +11,7 @@ bounded memory of recent tweets.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,7 @@ class StreamClassifier:
         self.generator = torch.Generator().manual_seed(seed)
         self.learned = 0
         self.late = 0
+        self.train_seconds = 0.0  # learning and consolidating (not predicting)
         self.window_learned = 0
         self.window_held = 0
         self.growth: list[dict[str, Any]] = []  # drained by the caller
@@ -145,6 +147,7 @@ class StreamClassifier:
         return out
 
     def _learn(self, x: Inputs, names: list[str], window: int) -> None:
+        started = time.perf_counter()
         known = set(self.head.classes)
         unseen = [name for name in dict.fromkeys(names) if name not in known]
         if unseen:
@@ -154,6 +157,7 @@ class StreamClassifier:
             self.growth.append({"window": window, "class": name,
                                 "classes": self.head.classes.index(name) + 1})
         self.trainer.learn(x, y)
+        self.train_seconds += time.perf_counter() - started
         self.learned += len(names)
         self.window_learned += len(names)
 
@@ -186,7 +190,9 @@ class StreamClassifier:
     def end_window(self, window: int) -> dict[str, Any]:
         """Close window ``window``: consolidate (the trainer's task ends), score the
         held-out tweets of the windows so far; the window's row of scores."""
+        started = time.perf_counter()
         self.trainer.end_task()
+        self.train_seconds += time.perf_counter() - started
         row = {
             "learned": self.window_learned,
             "held_out": self.window_held,
@@ -206,7 +212,8 @@ class StreamClassifier:
                 "accuracy": _round(overall.accuracy), "macro_f1": _round(overall.macro_f1),
                 "held_out": len(self.heldout),
                 "adapters": [type(a).__name__ for a in self.trainer.adapters],
-                "memory": self.trainer.memory_size()}
+                "memory": self.trainer.memory_size(),
+                "train_seconds": round(self.train_seconds, 3)}
 
     def state_dict(self) -> dict[str, Any]:
         head = self.head
