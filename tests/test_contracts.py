@@ -74,11 +74,16 @@ FACTORIES: dict[str, Callable[[Path], Consumer]] = {
     ),
     "window_stats": lambda out: WindowStats(20, out / "windows.jsonl"),
     "selection": lambda out: SelectionConsumer(out, budget=5),
+    "selection_relearn": _only(
+        "selection", _config(keywords={"enabled": False}, word2vec={"enabled": False},
+                             selection={"enabled": True, "budget": 5, "relearn": 40})
+    ),
 }
 
 
 def test_the_registry_builds_no_consumer_the_contract_misses() -> None:
-    everything = _config(transformer=TINY_TRANSFORMER, classifier={"labels": ["topic"]})
+    everything = _config(transformer=TINY_TRANSFORMER, classifier={"labels": ["topic"]},
+                         selection={"enabled": True})
     built = {c.name for c in build_consumers(everything, None)}
     registered = {spec.name for spec in consumer_specs()}
     assert built == registered and registered <= set(FACTORIES), registered - set(FACTORIES)
@@ -109,7 +114,7 @@ def _assert_same_state(a: dict, b: dict) -> None:
 @pytest.mark.parametrize("name", sorted(FACTORIES))
 def test_consumer_follows_the_protocol(name: str, tmp_path: Path) -> None:
     consumer = FACTORIES[name](tmp_path)
-    assert isinstance(consumer, Consumer) and consumer.name == name
+    assert isinstance(consumer, Consumer) and consumer.name == name.removesuffix("_relearn")
     for optional in ("summary", "close"):
         assert getattr(consumer, optional, None) is None or callable(getattr(consumer, optional))
 

@@ -12,10 +12,11 @@ bounded memory of recent tweets.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 from textcl.cl.rows import Inputs, concat, n_rows, take
@@ -78,6 +79,10 @@ class StreamClassifier:
         self.window_learned = 0
         self.window_held = 0
         self.growth: list[dict[str, Any]] = []  # drained by the caller
+        self.relearn: Any = None  # a RelearnMemory, see attach_relearn
+        self._relearn_label: Callable[[Any], str | None] | None = None
+        self._relearn_rng = np.random.default_rng(seed)
+        self.relearned = 0
 
     # ------------------------------------------------------------------ stream
     def observe(self, ids: Sequence[str], texts: Sequence[str],
@@ -146,8 +151,29 @@ class StreamClassifier:
             self._learn(part, gold, window)
         return out
 
+    def attach_relearn(self, memory: Any, label_of: Callable[[Any], str | None]) -> None:
+        """Re-learn tweets drawn from ``memory`` (``memory.share`` per new labelled tweet)
+        along with every chunk: those ``label_of`` finds a label for, held-out ones never."""
+        self.relearn, self._relearn_label = memory, label_of
+
+    def _relearn_rows(self, n_new: int) -> tuple[Inputs | None, list[str]]:
+        assert self.relearn is not None and self._relearn_label is not None
+        items = self.relearn.draw(f"classifier {self.name}", n_new, self._relearn_rng)
+        labelled = [(i, self._relearn_label(i)) for i in items if not self.heldout.holds(i.id)]
+        labelled = [(i, value) for i, value in labelled if value]
+        if not labelled:
+            return None, []
+        self.relearned += len(labelled)
+        x = self.space.transform([i.text for i, _ in labelled], [i.tokens for i, _ in labelled])
+        return x, [value for _, value in labelled]
+
     def _learn(self, x: Inputs, names: list[str], window: int) -> None:
         started = time.perf_counter()
+        n_new = len(names)
+        if self.relearn is not None:
+            extra, extra_names = self._relearn_rows(len(names))
+            if extra is not None:
+                x, names = concat([x, extra]), names + extra_names
         known = set(self.head.classes)
         unseen = [name for name in dict.fromkeys(names) if name not in known]
         if unseen:
@@ -158,8 +184,8 @@ class StreamClassifier:
                                 "classes": self.head.classes.index(name) + 1})
         self.trainer.learn(x, y)
         self.train_seconds += time.perf_counter() - started
-        self.learned += len(names)
-        self.window_learned += len(names)
+        self.learned += n_new
+        self.window_learned += n_new
 
     def _predict(self, x: Inputs) -> tuple[list[str | None], list[float | None]]:
         if self.head.n_classes == 0:
@@ -212,7 +238,7 @@ class StreamClassifier:
                 "accuracy": _round(overall.accuracy), "macro_f1": _round(overall.macro_f1),
                 "held_out": len(self.heldout),
                 "adapters": [type(a).__name__ for a in self.trainer.adapters],
-                "memory": self.trainer.memory_size(),
+                "memory": self.trainer.memory_size(), "relearned": self.relearned,
                 "train_seconds": round(self.train_seconds, 3)}
 
     def state_dict(self) -> dict[str, Any]:
@@ -226,6 +252,8 @@ class StreamClassifier:
             "generator": self.generator.get_state(),
             "counts": [self.learned, self.late, self.window_learned, self.window_held],
             "growth": list(self.growth),
+            "relearn": {"rng": self._relearn_rng.bit_generator.state,
+                        "relearned": self.relearned},
         }
         if self.recent is not None:
             items = list(self.recent.items.items())
@@ -250,6 +278,8 @@ class StreamClassifier:
         self.generator.set_state(state["generator"])
         self.learned, self.late, self.window_learned, self.window_held = state["counts"]
         self.growth = list(state["growth"])
+        self._relearn_rng.bit_generator.state = state["relearn"]["rng"]
+        self.relearned = int(state["relearn"]["relearned"])
         recent = state.get("recent")
         if self.recent is not None and recent is not None:
             self.recent.items.clear()

@@ -123,8 +123,9 @@ def configure(
         if value is not None:
             data[section][key] = value
     if not models:  # only the readers, windows and the caller's own consumers
-        for section in ("word2vec", "keywords", "drift"):
+        for section in ("word2vec", "keywords", "drift", "transformer", "selection"):
             data[section]["enabled"] = False
+        data["classifier"]["labels"] = []
     config = config_from_dict(data, f"{path or 'defaults'} with command-line options")
     return config
 

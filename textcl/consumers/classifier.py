@@ -57,6 +57,34 @@ class ClassifierConsumer:
         if label_files is not None:
             self._rejects = open_output(self.out_dir / "label_rejects.jsonl")
 
+    def probabilities_of(self, label: str | None) -> Any:
+        """A function of (texts, tokens) giving the classifier's class probabilities
+        (``None`` until it knows two classes): the one learning ``label``, or the first."""
+        if label is not None and label not in self.by_label:
+            raise ValueError(f"[selection] uncertainty_from = {label!r} is not a classifier; "
+                             f"[classifier] labels are {list(self.by_label)}")
+        clf = self.by_label[label] if label is not None else self.classifiers[0]
+
+        def probabilities(texts: list[str], tokens: list[list[str]]) -> Any:
+            with one_thread():
+                probs = clf.probabilities(texts, tokens)
+            return None if probs is None else probs.numpy()
+
+        return probabilities
+
+    def attach_relearn(self, memory: Any) -> None:
+        """Every classifier re-learns the tweets it draws from ``memory`` that carry its
+        label (from the record or a label file)."""
+        for clf in self.classifiers:
+            clf.attach_relearn(memory, lambda item, name=clf.label: self._known(
+                name, item.id, item.labels))
+
+    def _known(self, name: str, tweet_id: str, record: dict[str, str]) -> str | None:
+        value = record.get(name)
+        if value or self.label_files is None:
+            return value or None
+        return self.label_files.applied.get(f"{name}\t{tweet_id}") or None
+
     def _write(self, clf: Any, kind: str, rows: list[dict[str, Any]]) -> None:
         handle = self._files.get(clf.name, {}).get(kind)
         if handle is not None and rows:

@@ -24,6 +24,7 @@ CONSUMER_MODULES: list[str] = [
     "textcl.consumers.word2vec",
     "textcl.consumers.transformer",
     "textcl.consumers.classifier",
+    "textcl.consumers.selection",  # after the classifier: its probabilities add uncertainty
     "textcl.consumers.drift_report",  # after word2vec: its report reads the snapshots
 ]
 

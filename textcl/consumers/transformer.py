@@ -46,6 +46,7 @@ class TransformerConsumer:
                  checkpoint: bool = True,
                  probe_source: Callable[[], list[str]] | None = None) -> None:
         self.model = model
+        self.relearn: Any = None
         self.out_dir = None if out_dir is None else Path(out_dir) / "transformer"
         self.probe_source = None if probe_terms else probe_source
         self.probe_terms: list[str] = []
@@ -81,9 +82,20 @@ class TransformerConsumer:
         if len(self._pending) >= self.train_every:
             self._train()
 
+    def attach_relearn(self, memory: Any) -> None:
+        """Re-learn tweets of ``memory`` in every training round, ``memory.share`` per new
+        tweet (drawn with this consumer's own generator)."""
+        import numpy as np
+
+        self.relearn = memory
+        self._relearn_rng = np.random.default_rng(0)
+
     def _train(self) -> None:
         if self._pending:
-            self.losses.append(self.model.update(self._pending))
+            extra = ([item.text for item in self.relearn.draw(
+                "transformer", len(self._pending), self._relearn_rng)]
+                if self.relearn is not None else [])
+            self.losses.append(self.model.update(self._pending + extra))
             self.trained += len(self._pending)
             self._pending = []
 
@@ -167,6 +179,8 @@ class TransformerConsumer:
             "term_texts": {t: list(v) for t, v in self._term_texts.items()},
             "drift": list(self.drift),
             "added_words": list(self.added_words),
+            **({"relearn_rng": self._relearn_rng.bit_generator.state}
+               if self.relearn is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -182,6 +196,8 @@ class TransformerConsumer:
         self._term_texts = {t: list(v) for t, v in state["term_texts"].items()}
         self.drift = list(state["drift"])
         self.added_words = list(state["added_words"])
+        if self.relearn is not None and "relearn_rng" in state:
+            self._relearn_rng.bit_generator.state = state["relearn_rng"]
 
 
 def _round(x: float) -> float | None:

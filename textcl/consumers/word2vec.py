@@ -62,6 +62,12 @@ class Word2VecConsumer:
                     stale.unlink()
             self._index = open_output(snapshot_dir / "index.jsonl")
 
+    def attach_relearn(self, memory: Any) -> None:
+        """Re-learn tweets of ``memory`` (a :class:`~textcl.active.relearn.RelearnMemory`)
+        in every update, ``memory.share`` per new tweet."""
+        self.model.relearn_source = lambda n, rng: [
+            item.tokens for item in memory.draw("word2vec", n, rng)]
+
     def update(self, batch: Batch) -> None:
         stats = self.model.update(batch.tokens, now=batch.tweets[-1].created_at.timestamp())
         self.train_seconds += stats["seconds"]

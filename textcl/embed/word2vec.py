@@ -65,7 +65,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from typing import Any
@@ -230,6 +230,8 @@ class ContinualWord2Vec(_StateMixin, _MemoryMixin, _ScheduleMixin, _TrainingMixi
         self._vocab.pin(pinned)
 
         self._rng = np.random.default_rng(self.seed)
+        # n new tweets, generator -> token lists to re-learn (the selection's picks)
+        self.relearn_source: Callable[[int, np.random.Generator], list[list[str]]] | None = None
         self._wv_view = _WvView(d, self._vocab.key_to_index)
         self._workers = [
             _Worker(self, self._wv_view, self.seed + 7919 * i) for i in range(self.workers)
@@ -332,6 +334,8 @@ class ContinualWord2Vec(_StateMixin, _MemoryMixin, _ScheduleMixin, _TrainingMixi
             self._remap_anchor()
         replay = self._draw(self._reservoir, self.replay_ratio, n_tweets)
         revisit = self._draw(self._recent, self.revisit, n_tweets)
+        if self.relearn_source is not None:  # tweets picked to be learned again
+            replay = replay + self.relearn_source(n_tweets, self._rng)
         touched = res.touched
         if replay or revisit:
             k2i = vocab.key_to_index
