@@ -194,12 +194,15 @@ def _dicts(stream: Stream, rows: list[int]) -> list[dict[int, float]]:
             for i in range(matrix.shape[0])]
 
 
-def throughput(t26: Path, runs: int, out: Path) -> dict[str, list[float]]:
-    """tweets/s of ``textcl stream`` on T26 without and with one classifier, in turn."""
+def throughput(t26: Path, runs: int, out: Path) -> dict[str, dict[str, list[float]]]:
+    """``textcl stream`` on T26 without and with one classifier, in turn: tweets/s of
+    the whole process (start-up included) and of the stream itself (``summary.json``
+    ``tweets_per_s``: from the first record to the summary, models built)."""
     pipeline = out / "classifier.toml"
     pipeline.write_text('[classifier]\nlabels = ["informativeness"]\n')
     cli = [sys.executable, "-m", "textcl", "stream", str(t26), "-q"]
-    rates: dict[str, list[float]] = {"without": [], "with": []}
+    rates: dict[str, dict[str, list[float]]] = {
+        name: {"process": [], "stream": []} for name in ("without", "with")}
     for run in range(runs):
         for name, extra in (("without", []), ("with", ["-p", str(pipeline)])):
             folder = out / f"stream-{name}-{run}"
@@ -208,7 +211,8 @@ def throughput(t26: Path, runs: int, out: Path) -> dict[str, list[float]]:
                            stdout=subprocess.DEVNULL)
             seconds = time.perf_counter() - started
             summary = json.loads((folder / "summary.json").read_text())
-            rates[name].append(summary["read"] / seconds)
+            rates[name]["process"].append(summary["read"] / seconds)
+            rates[name]["stream"].append(summary["tweets_per_s"])
     return rates
 
 
@@ -260,14 +264,18 @@ def main() -> int:
             print(f"{'PASS' if ok else 'FAIL'}: {text}")
     if args.throughput_runs:
         rates = throughput(t26, args.throughput_runs, args.out)
-        without, with_ = (statistics.median(rates[k]) for k in ("without", "with"))
-        ratio = with_ / without
-        print(f"\ntextcl stream on T26 (default pipeline), median of {args.throughput_runs}, "
-              f"in turn: without a classifier {without:,.0f} tweets/s, with one "
-              f"(informativeness) {with_:,.0f} tweets/s: {ratio:.2f}x")
-        failures += ratio < 0.7
-        print(f"{'PASS' if ratio >= 0.7 else 'FAIL'}: throughput with the classifier "
-              f"{ratio:.2f}x of without (goal >= 0.7x)")
+        print(f"\ntextcl stream on T26 (default pipeline: word2vec, keywords, drift report), "
+              f"every tweet labelled, median of {args.throughput_runs} runs in turn")
+        ratios = {}
+        for kind, label in (("stream", "while streaming"), ("process", "whole process")):
+            without, with_ = (statistics.median(rates[k][kind]) for k in ("without", "with"))
+            ratios[kind] = with_ / without
+            print(f"  {label:16s} without a classifier {without:7,.0f} tweets/s, with one "
+                  f"(informativeness) {with_:7,.0f} tweets/s: {ratios[kind]:.2f}x")
+        ok = ratios["stream"] >= 0.7
+        failures += not ok
+        print(f"{'PASS' if ok else 'FAIL'}: throughput while streaming with the classifier "
+              f"{ratios['stream']:.2f}x of without (goal >= 0.7x)")
     (args.out / "results.json").write_text(json.dumps(rows, indent=1))
     return 1 if failures else 0
 

@@ -7,6 +7,9 @@ against the same number of tweets drawn at random, on CrisisLex T26 in time orde
 Three runs of ``textcl stream`` (the library pipeline; word2vec, the classifiers and the
 selection on; keywords and the drift report off), identical but for the relearn memory:
 
+On ``--data T6`` (six events, ~60k tweets labelled on-topic / off-topic: a stream with
+much chatter, where a random draw is often off-topic) the classifier learns ``topic``.
+
 - ``none``: nothing re-learned (the selection still picks);
 - ``random``: each window, ``budget`` tweets of the window drawn at random go to a
   ``memory``-tweet reservoir, and ``share`` x (new tweets) of it are re-learned in every
@@ -17,16 +20,16 @@ selection on; keywords and the drift report off), identical but for the relearn 
 Measures: each classifier's prequential accuracy and macro-F1, its accuracy on the
 held-out tweets of earlier windows at the end and its forgetting (see
 ``scripts/bench_classifier.py``); word2vec's memory of past events: for every event that
-ended at least 30 days before the stream, the mean cosine similarity between its
-collection keywords (``*-event_description.json``) in the final model, minus their mean
-similarity to 200 random frequent words (how distinct the event's words still are).
+ended at least ``--past-days`` days before the stream, the mean cosine similarity between
+its 10 commonest hashtags in the final model, minus their mean similarity to 200 random
+vocabulary words (how distinct the event's words still are).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +45,8 @@ FILLS = ("none", "random", "picks")
 
 def run(t26: Path, fill: str, args: argparse.Namespace) -> Path:
     out = args.out / fill
+    if args.reuse and (out / "summary.json").exists():
+        return out
     data = PipelineConfig().model_dump()
     data["keywords"]["enabled"] = False
     data["drift"]["enabled"] = False
@@ -65,19 +70,27 @@ def classifier_scores(out: Path, task: str) -> dict[str, float]:
             "relearned": info.get("relearned", 0)}
 
 
-def past_events(t26: Path, last: datetime) -> dict[str, list[str]]:
-    """Keyword tokens of each event that ended 30+ days before ``last``."""
+def past_events(source: Path, days: int) -> dict[str, list[str]]:
+    """The 10 commonest hashtags of each event that ended ``days``+ days before the
+    stream did (its on-topic tweets where the data says which are on topic)."""
+    from collections import Counter
+
+    from textcl.input.crisislex import read_crisislex
+    from textcl.types import Tweet
+
     tokenizer = TweetTokenizer(PipelineConfig().tokenizer_options())
-    events = {}
-    for path in sorted(t26.glob("*/*-event_description.json")):
-        info = json.loads(path.read_text(encoding="utf-8"))
-        start = datetime.fromisoformat(info["time"]["start_day"]).replace(tzinfo=UTC)
-        end = start + timedelta(days=int(info["time"].get("duration") or 30))
-        if end > last - timedelta(days=30):
+    tags: dict[str, Counter[str]] = {}
+    ends: dict[str, datetime] = {}
+    for tweet in read_crisislex(source):
+        if not isinstance(tweet, Tweet) or tweet.labels.get("topic") == "off-topic":
             continue
-        words = {t for k in info.get("keywords", []) for t in tokenizer(k) if len(t) > 2}
-        events[path.parent.name] = sorted(words)
-    return events
+        event = tweet.labels["event"]
+        tags.setdefault(event, Counter()).update(
+            t for t in tokenizer(tweet.text) if t.startswith("#") and len(t) > 3)
+        ends[event] = max(ends.get(event, tweet.created_at), tweet.created_at)
+    last = max(ends.values())
+    return {event: [t for t, _ in tags[event].most_common(10)] for event in sorted(tags)
+            if ends[event] <= last - timedelta(days=days)}
 
 
 def event_memory(out: Path, events: dict[str, list[str]], seed: int = 0) -> tuple[float, int]:
@@ -102,15 +115,20 @@ def main() -> int:
     parser.add_argument("--memory", type=int, default=1000)
     parser.add_argument("--share", type=float, default=0.2)
     parser.add_argument("--budget", type=int, default=20)
-    parser.add_argument("--tasks", default="informativeness,event_type")
+    parser.add_argument("--data", choices=("T26", "T6"), default="T26")
+    parser.add_argument("--tasks", default=None,
+                        help="labels to classify (T26: informativeness,event_type; T6: topic)")
+    parser.add_argument("--past-days", type=int, default=30)
     parser.add_argument("--out", type=Path, default=Path("out/eval_relearn"))
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the runs already in --out (only measure)")
     args = parser.parse_args()
-    args.tasks = args.tasks.split(",")
-    t26 = shared_data_dir() / "crisislex" / "T26"
-    outs = {fill: run(t26, fill, args) for fill in FILLS}
-    last = json.loads((outs["none"] / "summary.json").read_text())["last"]
-    events = past_events(t26, datetime.fromisoformat(last.replace("Z", "+00:00")))
-    print(f"CrisisLex T26, daily windows; relearn memory {args.memory} tweets, share "
+    args.tasks = (args.tasks or ("topic" if args.data == "T6" else
+                                 "informativeness,event_type")).split(",")
+    source = shared_data_dir() / "crisislex" / args.data
+    outs = {fill: run(source, fill, args) for fill in FILLS}
+    events = past_events(source, args.past_days)
+    print(f"CrisisLex {args.data}, daily windows; relearn memory {args.memory} tweets, share "
           f"{args.share}, {args.budget} picks a window")
     results: dict[str, dict] = {fill: {} for fill in FILLS}
     for task in args.tasks:
@@ -121,8 +139,8 @@ def main() -> int:
             r = results[fill][task] = classifier_scores(outs[fill], task)
             print(f"{fill:8s} {r['accuracy']:8.3f} {r['macro_f1']:8.3f} {r['earlier']:8.3f} "
                   f"{r['forgetting']:7.3f} {r['relearned']:9,}")
-    print(f"\nword2vec: how distinct the keywords of past events still are "
-          f"({len(events)} events ended 30+ days before the end)")
+    print(f"\nword2vec: how distinct the hashtags of past events still are "
+          f"({len(events)} events ended {args.past_days}+ days before the end)")
     for fill in FILLS:
         score, n = event_memory(outs[fill], events)
         results[fill]["word2vec_event_memory"] = score

@@ -146,4 +146,4 @@ def test_the_rows_kept_for_consolidation_are_bounded() -> None:
     for _ in range(5):
         trainer.learn(torch.randn(8, 4), torch.randint(0, 2, (8,)))
     kept = trainer.state_dict()["stream"]
-    assert kept["kept"] == 40 and len(kept["y"]) == 10
+    assert kept["learned"] == 40 and kept["rows"]["size"] == 10

@@ -79,6 +79,11 @@ def test_metrics_rows_per_window_with_held_out_forgetting_and_a_plot(sample_run:
     assert last["earlier_windows"]["windows"] >= summary["windows"] - 2
     assert last["earlier_windows"]["accuracy"] > 0.8
     assert (folder / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the run's report shows it too
+    report = (sample_run / "drift" / "report.html").read_text()
+    assert "classifier topic: test-then-train" in report
+    assert (sample_run / "drift" / "figure_00_topic.png").read_bytes() == (
+        folder / "accuracy.png").read_bytes()
 
 
 def test_the_summary_table_shows_the_classifier(tmp_path: Path):

@@ -12,7 +12,8 @@ from torch import Tensor, nn
 
 from textcl.cl.adapter import Adapter, StepBatch
 from textcl.cl.regime import TrainConfig
-from textcl.cl.rows import Inputs, concat, concat_targets, n_rows, take, to_device
+from textcl.cl.rows import Inputs, n_rows, take, to_device
+from textcl.cl.stream_task import StreamMixin, StreamTask
 
 
 @dataclass
@@ -34,7 +35,7 @@ def _head(model: nn.Module) -> nn.Module:
     return getattr(model, "head", model)
 
 
-class ContinualTrainer:
+class ContinualTrainer(StreamMixin):
     """Train ``model`` on a sequence of tasks (or stream windows) with ``adapters``.
 
     The model maps inputs (a feature tensor, or a dict of tensors for a transformer) to
@@ -62,8 +63,7 @@ class ContinualTrainer:
         self.seen_tasks: list[Hashable | None] = []
         self.generator = torch.Generator().manual_seed(self.config.seed)
         self.optimizer: torch.optim.Optimizer | None = None
-        self._stream_rows: list[tuple[Inputs, Tensor]] | None = None
-        self._stream_kept = 0
+        self._stream: StreamTask | None = None  # the open stream task, see StreamMixin
         self._opt_version: tuple[int, int] | None = None
 
     # -- model calls ----------------------------------------------------------------
@@ -185,110 +185,6 @@ class ContinualTrainer:
             losses=losses,
         )
 
-    # -- streams: learn as labels arrive, consolidate at task (window) ends ------------
-    @property
-    def task_open(self) -> bool:
-        """True between :meth:`start_task` and :meth:`end_task`."""
-        return self._stream_rows is not None
-
-    def start_task(self, task: Hashable | None = None) -> None:
-        """Open a stream task (e.g. a window): the adapters snapshot what the model knows
-        (LwF's teacher, the classes before growth). Their ``before_task`` gets
-        ``x = y = None``: a stream task's data is not known when it opens."""
-        if self.task_open:
-            raise RuntimeError("a stream task is open: end_task() first")
-        self.task = task
-        self._stream_rows = []
-        self._stream_kept = 0
-        for adapter in self.adapters:
-            adapter.before_task(self, None, None, task)  # type: ignore[arg-type]
-
-    def learn(self, x: Inputs, y: Tensor, n_classes: int | None = None) -> float:
-        """Train on newly labelled rows inside the open stream task (opened here when
-        none is): ``epochs`` passes in steps of ``batch_size``, every adapter's step hooks
-        included; returns the mean task loss.
-
-        When the head must grow (an unseen class), the task ends first (the adapters
-        consolidate what it learned), a new one opens, and the head grows: adapters never
-        see the parameter set change inside a task. The rows are kept (up to
-        ``stream_task_memory``, a uniform sample) for :meth:`end_task`.
-        """
-        x, y = to_device(x, self.device), y.to(self.device)
-        if n_rows(x) != len(y):
-            raise ValueError(f"{n_rows(x)} inputs but {len(y)} labels")
-        if len(y) == 0:
-            raise ValueError("no labelled rows to learn from")
-        if not self.task_open:
-            self.start_task(self.task)
-        if self._must_grow(y, n_classes):
-            self.boundary()
-            self._grow_heads(y, self.task, n_classes)
-        cfg = self.config
-        # reset_optimizer: a fresh optimizer when a task opens, kept within it
-        optimizer = self._optimizer(cfg.lr, fresh=cfg.reset_optimizer and not self._stream_kept)
-        losses: list[float] = []
-        self.model.train()
-        for epoch in range(cfg.epochs):
-            self.epoch = epoch
-            order = torch.randperm(len(y), generator=self.generator).to(self.device)
-            for start in range(0, len(y), cfg.batch_size):
-                idx = order[start : start + cfg.batch_size]
-                batch = StepBatch(take(x, idx), y[idx], self.task, n_new=len(idx))
-                losses.append(self.train_step(batch, optimizer))
-        self.model.eval()
-        self._keep_rows(x, y)
-        return sum(losses) / len(losses)
-
-    def boundary(self) -> None:
-        """Close the open stream task (consolidating it when it learned anything) and open
-        the next: call it before growing the head with named labels
-        (``head.encode``), so adapters never see the parameter set change in a task."""
-        task = self.task
-        if self.task_open and self._stream_kept:
-            self.end_task()
-        self._stream_rows = None
-        self.start_task(task)
-
-    def end_task(self) -> int:
-        """Close the open stream task: the adapters consolidate (importance, exemplars,
-        weight aligning) on the rows kept of it. Returns the rows the task learned."""
-        if not self.task_open:
-            return 0
-        rows, learned = self._stream_rows or [], self._stream_kept
-        self._stream_rows = None
-        if not rows:
-            return 0
-        x = concat([r[0] for r in rows])
-        y = concat_targets([r[1] for r in rows])
-        for adapter in self.adapters:
-            adapter.after_task(self, x, y, self.task)
-        self.seen_tasks.append(self.task)
-        self.task_index += 1
-        return learned
-
-    def _must_grow(self, y: Tensor, n_classes: int | None) -> bool:
-        head = _head(self.model)
-        if self.task_aware:
-            return self.task not in head.tasks
-        if not hasattr(head, "grow"):
-            return False
-        needed = n_classes or (y.shape[1] if self.config.multi_label else int(y.max()) + 1)
-        return needed > head.n_classes
-
-    def _keep_rows(self, x: Inputs, y: Tensor) -> None:
-        """A uniform sample of the task's rows, at most ``stream_task_memory``."""
-        assert self._stream_rows is not None
-        limit = self.config.stream_task_memory
-        kept = sum(len(r[1]) for r in self._stream_rows)
-        self._stream_kept += len(y)
-        if kept + len(y) <= limit:
-            self._stream_rows.append((x, y))
-            return
-        xs = concat([*(r[0] for r in self._stream_rows), x])
-        ys = concat_targets([*(r[1] for r in self._stream_rows), y])
-        idx = torch.randperm(len(ys), generator=self.generator)[:limit].sort().values
-        self._stream_rows = [(take(xs, idx.to(ys.device)), ys[idx.to(ys.device)])]
-
     def fit_window(self, x: Inputs, y: Tensor) -> FitReport:
         """Domain-incremental use: one stream window is one task with a shared head."""
         return self.fit_task(x, y, task=None)
@@ -382,14 +278,8 @@ class ContinualTrainer:
                 "state": {str(k): v for k, v in saved["state"].items()},
                 "param_groups": saved["param_groups"],
             }
-        if self.task_open:
-            rows = self._stream_rows or []
-            state["stream"] = {
-                "task": self.task,
-                "kept": self._stream_kept,
-                "x": concat([r[0] for r in rows]) if rows else None,
-                "y": concat_targets([r[1] for r in rows]) if rows else None,
-            }
+        if self._stream is not None:
+            state["stream"] = self._stream.state_dict()
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -409,10 +299,6 @@ class ContinualTrainer:
                 "state": {int(k): v for k, v in saved["state"].items()},
                 "param_groups": saved["param_groups"],
             })
-        self._stream_rows, self._stream_kept = None, 0
-        stream = state.get("stream")
-        if stream is not None:
-            self.task = stream["task"]
-            self._stream_kept = int(stream["kept"])
-            x, y = stream["x"], stream["y"]
-            self._stream_rows = [] if x is None else [(x, y)]
+        self._stream = None
+        if state.get("stream") is not None:
+            self._stream = StreamTask.from_state(state["stream"], self.config.stream_task_memory)

@@ -366,6 +366,12 @@ def write_report(
                 _plot_contextual(result["contextual"], out_dir / "contextual.png"),
             )
         )
+    for i, (caption, source) in enumerate(result.get("figures", [])):
+        # figures made by other consumers (a classifier's scores), shown as they are
+        data = Path(source).read_bytes()
+        name = f"figure_{i:02d}_{_slug(Path(source).parent.name)}.png"
+        (out_dir / name).write_bytes(data)
+        images.append((caption, name, data))
     paths: dict[str, Path] = {}
     (out_dir / "report.json").write_bytes(
         orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)

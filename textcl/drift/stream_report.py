@@ -1,8 +1,9 @@
 """The drift report of a ``textcl stream`` run, from its snapshots and outputs.
 
 :func:`write_stream_drift` reads ``OUT/snapshots`` (word2vec), ``OUT/keywords.jsonl``
-(the terms to follow when none are configured) and ``OUT/transformer/drift.jsonl`` (the
-contextual series), and writes ``OUT/drift/report.{html,md,json}``.
+(the terms to follow when none are configured), ``OUT/transformer/drift.jsonl`` (the
+contextual series) and the classifiers' ``OUT/classifier/*/accuracy.png``, and writes
+``OUT/drift/report.{html,md,json}``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def write_stream_drift(config: PipelineConfig, out: Path) -> dict[str, Any]:
     contextual = _contextual_drift(out / "transformer" / "drift.jsonl")
     if contextual:
         result["contextual"] = contextual
+    result["figures"] = [  # each stream classifier's scores over the run
+        (f"classifier {png.parent.name}: test-then-train accuracy, macro-F1, forgetting",
+         str(png)) for png in sorted((out / "classifier").glob("*/accuracy.png"))
+    ]
     paths = write_report(result, out / "drift")
     return {
         "report": paths["html"].relative_to(out).as_posix(),  # relative to OUT
