@@ -5,9 +5,9 @@ The public API is re-exported here; heavy modules (gensim, torch) load on first 
 
 from __future__ import annotations
 
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+
+from textcl.lazy import lazy_exports
 
 try:
     __version__ = version("textcl")
@@ -65,6 +65,12 @@ _EXPORTS = {
     "Candidates": "textcl.active",
     "Context": "textcl.active",
     "LabelModel": "textcl.active.labelmodel",
+    "StreamClassifier": "textcl.classify",
+    "HeldOut": "textcl.classify",
+    "LabelFiles": "textcl.classify",
+    "RelearnMemory": "textcl.active.relearn",
+    "HashedNgrams": "textcl.features.hashed",
+    "HashedTextClassifier": "textcl.heads",
     "SentenceEncoder": "textcl.features",
     "cached_features": "textcl.features",
 }
@@ -72,13 +78,7 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'textcl' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports("textcl", _EXPORTS)
 
 
 def __dir__() -> list[str]:

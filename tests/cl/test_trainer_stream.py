@@ -139,11 +139,17 @@ def test_learn_refuses_inputs_and_labels_of_different_lengths() -> None:
         stream.trainer.learn(torch.zeros(0, 8), torch.zeros(0, dtype=torch.long))
 
 
-def test_the_rows_kept_for_consolidation_are_bounded() -> None:
-    torch.manual_seed(0)
-    head = IncrementalClassifier(4, 2)
-    trainer = ContinualTrainer(head, [], TrainConfig(batch_size=8, stream_task_memory=10))
-    for _ in range(5):
-        trainer.learn(torch.randn(8, 4), torch.randint(0, 2, (8,)))
-    kept = trainer.state_dict()["stream"]
+def test_the_rows_kept_for_consolidation_are_bounded_and_kept_only_when_needed() -> None:
+    def run(adapters: list[Adapter]) -> dict:
+        torch.manual_seed(0)
+        head = IncrementalClassifier(4, 2)
+        trainer = ContinualTrainer(head, adapters,
+                                   TrainConfig(batch_size=8, stream_task_memory=10))
+        for _ in range(5):
+            trainer.learn(torch.randn(8, 4), torch.randint(0, 2, (8,)))
+        return trainer.state_dict()["stream"]
+
+    kept = run([EWC(lam=1.0)])  # EWC's importance needs the task's rows
     assert kept["learned"] == 40 and kept["rows"]["size"] == 10
+    kept = run([LwF()])  # LwF does not: nothing kept
+    assert kept["learned"] == 40 and kept["rows"]["size"] == 0

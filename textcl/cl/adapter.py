@@ -40,6 +40,9 @@ class Adapter:
     """Base class for continual-learning adapters (EWC, LwF, replay, A-GEM, ...)."""
 
     name = "adapter"
+    # whether after_task reads the task's rows (a stream task keeps a sample of them
+    # only when some adapter does)
+    uses_task_rows = True
 
     def before_task(self, trainer: ContinualTrainer, x: Inputs, y: Tensor, task: Any) -> None:
         """Called before a task's heads grow; snapshot what the old model knew."""

@@ -33,6 +33,7 @@ class WeightAligning(Adapter):
     their mean norm equals the old classes'. Needs no extra data."""
 
     name = "weight_aligning"
+    uses_task_rows = False
 
     def __init__(self) -> None:
         self.old_classes = 0

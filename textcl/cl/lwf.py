@@ -36,6 +36,7 @@ class LwF(Adapter):
     """
 
     name = "lwf"
+    uses_task_rows = False
 
     def __init__(self, weight: float = 1.0, temperature: float = 2.0) -> None:
         self.weight = weight

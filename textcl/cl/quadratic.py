@@ -189,6 +189,7 @@ class SI(QuadraticConsolidation):
     """
 
     name = "si"
+    uses_task_rows = False  # its importance is the path integral, not the task's rows
 
     def __init__(self, c: float = 1.0, xi: float = 0.1) -> None:
         super().__init__(c, mode="online", gamma=1.0)

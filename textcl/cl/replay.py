@@ -57,6 +57,7 @@ class Replay(BufferAdapter):
     def __init__(self, buffer: Buffer, batch_size: int | None = None) -> None:
         super().__init__(buffer)
         self.batch_size = batch_size
+        self.uses_task_rows = not buffer.online  # herding picks exemplars at task end
 
     def augment(self, trainer: ContinualTrainer, batch: StepBatch) -> StepBatch:
         if not len(self.buffer):

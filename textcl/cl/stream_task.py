@@ -27,25 +27,29 @@ if TYPE_CHECKING:
 
 
 class StreamTask:
-    """An open stream task: its key, the rows it learned, a uniform sample of them."""
+    """An open stream task: its key, the rows it learned, a uniform sample of them (kept
+    only when an adapter consolidates on them: ``keep_rows``)."""
 
-    def __init__(self, task: Hashable | None, memory: int, seed: int) -> None:
+    def __init__(self, task: Hashable | None, memory: int, seed: int,
+                 keep_rows: bool = True) -> None:
         self.task = task
         self.learned = 0
         self.seed = seed
+        self.keep_rows = keep_rows
         self.rows = ReservoirBuffer(memory, seed=seed)
 
     def keep(self, x: Inputs, y: Tensor) -> None:
         self.learned += len(y)
-        self.rows.add(x, y)
+        if self.keep_rows:
+            self.rows.add(x, y)
 
     def state_dict(self) -> dict[str, Any]:
         return {"task": self.task, "learned": self.learned, "seed": self.seed,
-                "rows": self.rows.state_dict()}
+                "keep_rows": self.keep_rows, "rows": self.rows.state_dict()}
 
     @classmethod
     def from_state(cls, state: dict[str, Any], memory: int) -> StreamTask:
-        task = cls(state["task"], memory, int(state["seed"]))
+        task = cls(state["task"], memory, int(state["seed"]), bool(state["keep_rows"]))
         task.learned = int(state["learned"])
         task.rows.load_state_dict(state["rows"])
         return task
@@ -69,7 +73,8 @@ class StreamMixin:
             raise RuntimeError("a stream task is open: end_task() first")
         self.task = task
         seed = self.config.seed * 1_000_003 + self.task_index
-        self._stream = StreamTask(task, self.config.stream_task_memory, seed)
+        keep = any(a.uses_task_rows for a in self.adapters)
+        self._stream = StreamTask(task, self.config.stream_task_memory, seed, keep)
         for adapter in self.adapters:
             adapter.before_task(self, None, None, task)  # type: ignore[arg-type]
 
@@ -128,9 +133,12 @@ class StreamMixin:
         stream, self._stream = self._stream, None
         if stream is None or not stream.learned:
             return 0
-        x, y, _ = stream.rows.contents()
+        if stream.keep_rows:
+            x, y, _ = stream.rows.contents()
+        else:  # no adapter reads the rows
+            x, y = None, None
         for adapter in self.adapters:
-            adapter.after_task(self, x, y, self.task)
+            adapter.after_task(self, x, y, self.task)  # type: ignore[arg-type]
         self.seen_tasks.append(self.task)
         self.task_index += 1
         return stream.learned

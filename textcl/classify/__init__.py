@@ -13,8 +13,7 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from textcl.lazy import lazy_exports
 
 # imported on first use: the pipeline reads the section without importing torch
 _LAZY = {
@@ -31,8 +30,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'textcl.classify' has no attribute {name!r}")
-    return getattr(import_module(f"textcl.classify.{module}"), name)
+__getattr__ = lazy_exports("textcl.classify", _LAZY)

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 from textcl.cl.rows import Inputs, concat, n_rows, take
@@ -74,12 +75,12 @@ class HeldOut:
         windows = [w for w in self.rows if w <= current]
         if windows:  # one prediction over all the rows, then split by window
             x, gold = self._all(windows)
-            hits = [p == g for p, g in zip(predict(x), gold, strict=True)]
-            start = 0
-            for window in windows:
-                size = len(self.rows[window][1])
-                accuracy = sum(hits[start : start + size]) / size
-                start += size
+            hits = np.fromiter((p == g for p, g in zip(predict(x), gold, strict=True)),
+                               dtype=np.float64, count=len(gold))
+            sizes = np.array([len(self.rows[w][1]) for w in windows])
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            for window, accuracy in zip(windows, (np.add.reduceat(hits, starts) / sizes)
+                                        .tolist(), strict=True):
                 self.last[window] = accuracy
                 self.first.setdefault(window, accuracy)
                 self.best[window] = max(self.best.get(window, accuracy), accuracy)

@@ -120,6 +120,9 @@ def build_classifier(section: ClassifierSection, label: str, space: object,
                          optimizer=section.optimizer, reset_optimizer=False, seed=section.seed,
                          bias_lr_scale=section.bias_lr_scale)
     trainer = ContinualTrainer(model, build_adapters(section), config)
+    # torch imports its compiler on the first optimizer built (about a second): pay it
+    # here, with the other start-up costs, not inside the first training step
+    config.build_optimizer([torch.nn.Parameter(torch.zeros(1))], section.lr)
     heldout = HeldOut(section.held_out, section.held_out_per_window, section.held_out_max)
     return StreamClassifier(label, label, space, trainer, section.chunk, heldout, wait,
                             section.seed)

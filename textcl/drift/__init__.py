@@ -16,8 +16,7 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from textcl.lazy import lazy_exports
 
 # name -> submodule; imported on first use so that `import textcl.drift.<x>` (e.g. the
 # stream's report writer) does not pull in gensim and matplotlib at start-up
@@ -33,8 +32,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'textcl.drift' has no attribute {name!r}")
-    return getattr(import_module(f"textcl.drift.{module}"), name)
+__getattr__ = lazy_exports("textcl.drift", _LAZY)

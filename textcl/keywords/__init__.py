@@ -6,8 +6,7 @@ Names are imported on first use, so ``import textcl.keywords.background`` stays 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from textcl.lazy import lazy_exports
 
 _EXPORTS = {
     "Background": "textcl.keywords.background",
@@ -21,7 +20,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'textcl.keywords' has no attribute {name!r}")
+__getattr__ = lazy_exports("textcl.keywords", _EXPORTS)
