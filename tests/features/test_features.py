@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from textcl.features import FeatureCache, SentenceEncoder, cached_features
 
@@ -43,22 +42,6 @@ def test_a_damaged_cache_is_refused_with_the_fix(tmp_path: Path) -> None:
     np.save(folder / "keys.npy", np.zeros((5, 16), dtype=np.uint8))
     with pytest.raises(ValueError, match="delete the folder"):
         FeatureCache(tmp_path, "counting", 4)
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder = tmp_path_factory.mktemp("tiny_bert")
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "flood", "fire", "help", "road",
-             "closed", "water", "rising", "#", "!"]
-    (folder / "vocab.txt").write_text("\n".join(words) + "\n")
-    BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(words), hidden_size=16, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=32, max_position_embeddings=32)
-    BertModel(config).save_pretrained(folder)
-    return folder
 
 
 def test_sentence_encoder_gives_normalised_vectors_independent_of_batching(

@@ -1,4 +1,5 @@
-"""What a stream classifier sees of a tweet: hashed n-grams, or cached sentence vectors."""
+"""What a stream classifier sees of a tweet: hashed n-grams, cached sentence vectors, or
+the continual transformer's sentence vectors."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ class FeatureSpace(Protocol):
 
     def flush(self) -> None: ...
 
+    def ready(self) -> bool: ...
+
 
 class HashedSpace:
     """Hashed word unigrams and bigrams of the tokens (:mod:`textcl.features.hashed`)."""
@@ -44,6 +47,9 @@ class HashedSpace:
 
     def flush(self) -> None:
         """Nothing kept."""
+
+    def ready(self) -> bool:
+        return True
 
 
 class SentenceSpace:
@@ -77,3 +83,33 @@ class SentenceSpace:
         """Write the vectors embedded so far to the cache."""
         if self.embedded:
             self.cache.save()
+
+    def ready(self) -> bool:
+        return True
+
+
+class TransformerSpace:
+    """Mean-pooled last hidden states of the stream's own continual transformer (the
+    ``[transformer]`` consumer): the features move as it keeps learning, and tweets that
+    come before it is built (its first training round) cannot be featurised yet."""
+
+    kind = "transformer"
+
+    def __init__(self, transformer: object) -> None:
+        self.transformer = transformer  # a ContinualTransformer
+
+    def ready(self) -> bool:
+        return bool(self.transformer.built)  # type: ignore[attr-defined]
+
+    def transform(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> Inputs:
+        vectors = self.transformer.sentence_embeddings(list(texts))  # type: ignore[attr-defined]
+        return torch.from_numpy(vectors)
+
+    def model(self, hidden: Sequence[int], dropout: float) -> nn.Module:
+        from textcl.heads import MLPClassifier
+
+        dim = int(self.transformer.model_config["hidden_size"])  # type: ignore[attr-defined]
+        return MLPClassifier(dim, tuple(hidden), n_classes=0, dropout=dropout)
+
+    def flush(self) -> None:
+        """Nothing kept."""

@@ -19,9 +19,10 @@ class ClassifierSection(Section):
     ``labels``: the label names to learn, one classifier each (named after the label);
     ``[]`` turns classifiers off. Labels come from the records (a ``labels`` object, CSV
     label columns, CrisisLex's labels) and from ``label_files`` joined by tweet id.
-    ``features``: ``hashed`` word uni+bigrams (``hash_features`` buckets, ``ngrams``) or
+    ``features``: ``hashed`` word uni+bigrams (``hash_features`` buckets, ``ngrams``),
     ``sentence`` vectors from ``sentence_model`` (a local encoder folder; empty: the
-    packaged all-MiniLM-L6-v2), cached on disk in ``feature_cache`` (empty: the default).
+    packaged all-MiniLM-L6-v2), cached on disk in ``feature_cache`` (empty: the default),
+    or ``transformer``: the stream's continual transformer (``[transformer] enabled``).
     ``hidden``: hidden layer sizes (``[]``: a linear model). ``adapters``: what keeps the
     classifier from forgetting, with ``memory`` rows of replay (or A-GEM) memory, of
     which ``replay_batch`` rows join every step (0: as many as the step's new rows).
@@ -34,7 +35,7 @@ class ClassifierSection(Section):
 
     labels: list[str] = Field(default_factory=list)
     label_files: list[str] = Field(default_factory=list)
-    features: Literal["hashed", "sentence"] = "hashed"
+    features: Literal["hashed", "sentence", "transformer"] = "hashed"
     hash_features: int = Field(default=16384, ge=2)
     ngrams: Literal[1, 2] = 2
     sentence_model: str = ""
@@ -128,10 +129,17 @@ def build_classifier(section: ClassifierSection, label: str, space: object,
                             section.seed)
 
 
-def build_space(section: ClassifierSection) -> object:
-    """The feature space the section asks for."""
-    from textcl.classify.features import HashedSpace, SentenceSpace
+def build_space(section: ClassifierSection, transformer: object = None) -> object:
+    """The feature space the section asks for (``transformer``: the stream's
+    ContinualTransformer, for ``features = "transformer"``)."""
+    from textcl.classify.features import HashedSpace, SentenceSpace, TransformerSpace
 
+    if section.features == "transformer":
+        if transformer is None:
+            raise ValueError('[classifier] features = "transformer" needs the continual '
+                             "transformer: set [transformer] enabled = true (or use "
+                             '-p transformer), or features = "hashed"')
+        return TransformerSpace(transformer)
     if section.features == "sentence":
         return SentenceSpace(Path(section.sentence_model) if section.sentence_model else None,
                              section.feature_cache or None)

@@ -76,6 +76,7 @@ class StreamClassifier:
         self.learned = 0
         self.late = 0
         self.train_seconds = 0.0  # learning and consolidating (not predicting)
+        self.unready = 0  # labelled tweets that came before the features could be made
         self.window_learned = 0
         self.window_held = 0
         self.growth: list[dict[str, Any]] = []  # drained by the caller
@@ -94,6 +95,9 @@ class StreamClassifier:
                    if self.recent is not None else [])
         needed = labelled + waiting
         if not needed:
+            return []
+        if not self.space.ready():  # e.g. the stream's transformer is not built yet
+            self.unready += len(labelled)
             return []
         x = self.space.transform([texts[i] for i in needed], [tokens[i] for i in needed])
         train, held = [], []
@@ -239,6 +243,8 @@ class StreamClassifier:
                 "held_out": len(self.heldout),
                 "adapters": [type(a).__name__ for a in self.trainer.adapters],
                 "memory": self.trainer.memory_size(), "relearned": self.relearned,
+                "before_features": self.unready,
+                "embedded": getattr(self.space, "embedded", None),
                 "train_seconds": round(self.train_seconds, 3)}
 
     def state_dict(self) -> dict[str, Any]:
@@ -250,7 +256,8 @@ class StreamClassifier:
             "scores": self.scores.state_dict(),
             "heldout": self.heldout.state_dict(),
             "generator": self.generator.get_state(),
-            "counts": [self.learned, self.late, self.window_learned, self.window_held],
+            "counts": [self.learned, self.late, self.window_learned, self.window_held,
+                       self.unready],
             "growth": list(self.growth),
             "relearn": {"rng": self._relearn_rng.bit_generator.state,
                         "relearned": self.relearned},
@@ -276,7 +283,8 @@ class StreamClassifier:
         self.scores.load_state_dict(state["scores"])
         self.heldout.load_state_dict(state["heldout"])
         self.generator.set_state(state["generator"])
-        self.learned, self.late, self.window_learned, self.window_held = state["counts"]
+        (self.learned, self.late, self.window_learned, self.window_held,
+         self.unready) = state["counts"]
         self.growth = list(state["growth"])
         self._relearn_rng.bit_generator.state = state["relearn"]["rng"]
         self.relearned = int(state["relearn"]["relearned"])

@@ -161,6 +161,10 @@ class ClassifierConsumer:
             "([source.csv] labels = {\"Column\" = \"name\"}) or [classifier] label_files"
             for c in self.classifiers if not c.learned and not len(c.heldout)
         ]
+        out["warnings"] += [
+            f"classifier {c.name!r}: {c.unready:,} labelled tweets came before its features "
+            "could be made (the transformer learns its vocabulary in its first training "
+            "round) and were not learned" for c in self.classifiers if c.unready]
         if self.label_files is not None and out["label_files"]["rejected"]:
             out["warnings"].append(
                 f"{out['label_files']['rejected']:,} label-file lines could not be used: see "
@@ -223,7 +227,9 @@ def _build(context: BuildContext) -> ClassifierConsumer | None:
 
     files = LabelFiles(section.label_files, section.labels) if section.label_files else None
     wait = section.wait if files is not None else 0
-    space = build_space(section)  # one encoder (and cache) for every classifier
+    transformer = context.built.get("transformer")
+    # one encoder (and cache) for every classifier
+    space = build_space(section, getattr(transformer, "model", None))
     classifiers = [build_classifier(section, label, space, wait) for label in section.labels]
     return ClassifierConsumer(classifiers, context.out_dir, files, section.predictions)
 
