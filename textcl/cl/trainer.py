@@ -224,7 +224,8 @@ class ContinualTrainer(StreamMixin):
     @torch.no_grad()
     def scores(self, x: Inputs, task: Hashable | None = None, batch_size: int = 1024) -> Tensor:
         """Class scores for ``x``: an adapter's (e.g. nearest-mean) or the model's logits."""
-        self.model.eval()
+        if self.model.training:  # (a walk over every module: only when needed)
+            self.model.eval()
         x = to_device(x, self.device)
         out = []
         for start in range(0, n_rows(x), batch_size):
