@@ -68,6 +68,12 @@ def test_an_installed_wheel_runs_the_default_job_from_an_empty_folder(tmp_path: 
         cwd=empty, env=env, check=True, capture_output=True, text=True,
     ).stdout
     assert "share/textcl/pipelines/transformer.toml" in shown.splitlines()[0]
+    shown = subprocess.run(
+        [str(python), "-m", "textcl", "config", "show", "-p", "classify"],
+        cwd=empty, env=env, check=True, capture_output=True, text=True,
+    ).stdout
+    assert "share/textcl/pipelines/classify.toml" in shown.splitlines()[0]
+    assert 'labels = [\n    "topic",\n]' in shown or 'labels = ["topic"]' in shown
 
 
 def test_the_command_starts_without_the_heavy_libraries() -> None:

@@ -26,7 +26,7 @@ def plot_scores(metrics: Path, growth: Path, out: Path, title: str) -> Path | No
     from matplotlib.figure import Figure
 
     times = [datetime.fromisoformat(r["end"].replace("Z", "+00:00")) for r in rows]
-    fig = Figure(figsize=(11, 4.8))
+    fig = Figure(figsize=(11, 5.4))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     scored = [(t, r["this_window"]) for t, r in zip(times, rows, strict=True)
@@ -51,13 +51,15 @@ def plot_scores(metrics: Path, growth: Path, out: Path, title: str) -> Path | No
         moment = by_window.get(event["window"])
         if moment is not None:
             ax.axvline(moment, color="tab:purple", alpha=0.3, linewidth=1)
-    ax.set_ylim(0, 1)
+    lowest = min([e["forgetting"] for _, e in earlier] + [0.0])
+    ax.set_ylim(min(-0.05, lowest - 0.02), 1.0)  # forgetting near 0 stays visible
+    ax.axhline(0, color="black", linewidth=0.5)
     ax.set_ylabel("score")
     locator = AutoDateLocator(maxticks=10)  # thinned date labels, never a black bar
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.set_title(f"classifier {title}: test-then-train scores (purple: a new class)")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
