@@ -206,18 +206,19 @@ class ClassBalancedBuffer(Buffer):
         return int(rows[torch.randint(len(rows), (1,), generator=self.generator)])
 
     def _victim(self, labels: Sequence[int]) -> int | None:
-        counts = self.class_counts()
-        if self.store.y.dim() == 1:
-            largest = max(counts.values())
-            big = [c for c, n in counts.items() if n == largest]
+        if self.store.y.dim() == 1:  # (the running counts, no dict rebuilt per row)
+            stored = self._stored
+            largest = max(stored.values())
+            big = sorted(c for c, n in stored.items() if n == largest)
             c = labels[0]
             if c not in big:
                 target = big[int(torch.randint(len(big), (1,), generator=self.generator))]
                 return self._pick(self._rows_of(target))
-            keep = counts.get(c, 0) / self.seen_per_class[c]
+            keep = stored.get(c, 0) / self.seen_per_class[c]
             if float(torch.rand(1, generator=self.generator)) < keep:
                 return self._pick(self._rows_of(c))
             return None
+        counts = self.class_counts()
         weights = {c: self.seen_per_class[c] ** self.rho for c in self.seen_per_class}
         total = sum(weights.values())
         stored = sum(counts.values())
