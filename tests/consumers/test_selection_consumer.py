@@ -151,3 +151,25 @@ def test_a_crashed_run_with_relearning_resumes_exactly(tmp_path: Path) -> None:
     for name in ("selection/selection.csv", "classifier/topic/predictions.jsonl",
                  "classifier/topic/metrics.jsonl"):
         assert (out / name).read_text() == (tmp_path / "a" / name).read_text(), name
+
+
+def test_representative_fill_keeps_the_tweets_an_event_is_about(tmp_path: Path) -> None:
+    """On the sample stream (planted events amid everyday chatter), the tweets kept for
+    re-learning are event tweets far more often with `representative` than at random."""
+    truth = json.loads((Path(__file__).resolve().parents[2] / "data" /
+                        "sample_stream.truth.json").read_text())
+    keywords = {k for event in truth["events"] for k in event["keywords"]}
+    shares = {}
+    for fill in ("representative", "random"):
+        data = {**RELEARN, "word2vec": {"enabled": False}, "classifier": {"labels": []},
+                "output": {"checkpoint": False},
+                "selection": {**RELEARN["selection"], "relearn_fill": fill}}
+        summary = Pipeline(config_from_dict(data, "test")).run(sample_stream_path(),
+                                                               tmp_path / fill)
+        assert summary["consumers"]["selection"]["relearn"]["fill"] == fill
+        kept = tmp_path / fill / "selection" / "relearn.jsonl"  # the memory at the end
+        memory = [json.loads(line) for line in kept.read_text().splitlines()]
+        assert len(memory) == summary["consumers"]["selection"]["relearn"]["tweets"]
+        events = [any(k in item["text"].lower() for k in keywords) for item in memory]
+        shares[fill] = sum(events) / len(events)
+    assert shares["representative"] > shares["random"] + 0.2, shares

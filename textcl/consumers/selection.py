@@ -56,7 +56,8 @@ class SelectionConsumer:
                  max_pool: int = 20_000, seed: int = 0,
                  probabilities: Probabilities | None = None,
                  relearn: RelearnMemory | None = None,
-                 relearn_fill: Literal["picks", "random"] = "picks") -> None:
+                 relearn_fill: Literal["picks", "representative", "random"] = "picks",
+                 ) -> None:
         from textcl.active import Novelty, Selector, TermLogOdds, Uncertainty
         from textcl.keywords.tracker import default_ignore
 
@@ -162,7 +163,10 @@ class SelectionConsumer:
             self._jsonl.flush()
             self._csv_file.flush()
         if self.relearn is not None:
-            self._remember(window, [p.index for p in picks])
+            picked = [p.index for p in picks]
+            if self.relearn_fill == "representative":
+                picked = self._most_typical(candidates, context, len(picked))
+            self._remember(window, picked)
 
     def _write_csv(self, rows: list[dict[str, Any]]) -> None:
         import io
@@ -172,6 +176,29 @@ class SelectionConsumer:
         for row in rows:
             writer.writerow({**row, "scores": json.dumps(row["scores"]), "label": ""})
         self._csv_file.write(buffer.getvalue().encode("utf-8"))
+
+    def _most_typical(self, candidates: Any, context: Any, n: int) -> list[int]:
+        """The ``n`` distinct tweets most typical of the window against the background
+        (term log-odds alone: what the window is about, not what a label would settle)."""
+        import numpy as np
+
+        from textcl.active import TermLogOdds
+        from textcl.keywords.tracker import default_ignore
+
+        if context.background_counts is None:
+            return []
+        scores = TermLogOdds(ignore=default_ignore()).score(candidates, context)
+        chosen: list[int] = []
+        seen: set[str] = set()
+        for i in np.argsort(-scores, kind="stable").tolist():
+            key = " ".join(sorted(set(self._tokens[i])))
+            if key in seen:  # retweets and near-copies once
+                continue
+            seen.add(key)
+            chosen.append(i)
+            if len(chosen) == n:
+                break
+        return sorted(chosen)
 
     def _remember(self, window: Window, picked: list[int]) -> None:
         """The window's picks (or as many tweets drawn at random) go to the relearn memory."""
@@ -213,6 +240,12 @@ class SelectionConsumer:
         for handle in (self._jsonl, self._csv_file):
             if handle is not None:
                 handle.close()
+        if out_dir is not None and self.out_dir is not None and self.relearn is not None:
+            # what the stream's models were re-learning at the end
+            with (self.out_dir / "relearn.jsonl").open("w", encoding="utf-8") as handle:
+                for item in self.relearn.items:
+                    row = {"id": item.id, "window": item.window, "text": item.text}
+                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     def state_dict(self) -> dict[str, Any]:
         """Everything, the open window's pool included (a checkpoint may fall inside it)."""
@@ -257,7 +290,8 @@ class SelectionSection(Section):
 
     ``relearn``: tweets kept for re-learning (0: off); ``relearn_share`` of them replayed
     per new tweet by the consumers in ``relearn_to``; ``relearn_fill`` = ``picks`` (the
-    selection) or ``random`` (as many tweets a window drawn at random: the baseline).
+    selection), ``representative`` (as many tweets a window, the most typical of it by
+    term log-odds alone) or ``random`` (as many drawn at random: the baseline).
     """
 
     enabled: bool = False
@@ -267,7 +301,7 @@ class SelectionSection(Section):
     uncertainty_from: str = ""
     relearn: int = Field(default=0, ge=0)
     relearn_share: float = Field(default=0.2, ge=0.0)
-    relearn_fill: Literal["picks", "random"] = "picks"
+    relearn_fill: Literal["picks", "representative", "random"] = "picks"
     relearn_to: list[Literal["word2vec", "transformer", "classifier"]] = Field(
         default_factory=lambda: ["word2vec", "transformer", "classifier"])
     seed: int = 0
