@@ -9,11 +9,16 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch is pinned to 2.13.0 in pyproject.toml (CPU wheel); an unpinned torch pulls a CUDA build.
 .venv/bin/python -m pip install --quiet -e '.[dev,brokers]'
-# The broker tests run against a real Redis server (Debian's redis-server).
-if ! command -v redis-server >/dev/null; then
+# The broker tests run against a real Redis server (Debian's redis-server); the dashboard
+# tests drive a real headless browser (Debian's chromium + chromium-driver, via selenium).
+missing=""
+command -v redis-server >/dev/null || missing="$missing redis-server"
+command -v chromium >/dev/null || missing="$missing chromium"
+command -v chromedriver >/dev/null || missing="$missing chromium-driver"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
-    echo "note: redis-server is missing (apt-get install redis-server); the broker tests need it" >&2
+    echo "note: missing$missing (apt-get install$missing): the broker and dashboard tests need them" >&2
   fi
 fi

@@ -20,6 +20,7 @@ from textcl.input.rejects import Reject, RejectsWriter, StrictModeError
 from textcl.input.sort import TimeSorted
 from textcl.input.timeparse import to_iso
 from textcl.outputs import RunOutputs
+from textcl.progress_file import ProgressFile
 from textcl.resume import load_pipeline
 from textcl.run_state import Checkpointer, RunState
 from textcl.run_summary import RunStats, run_warnings, stream_summary
@@ -54,6 +55,7 @@ class Pipeline:
         self._consumed: int | None = None
         self.stop_event = threading.Event()
         self.stop_reason: str | None = None
+        self._progress_file: ProgressFile | None = None
         self.resume_note: str | None = None
 
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -130,10 +132,13 @@ class Pipeline:
             Checkpointer(checkpoint_dir, cfg.output, run) if checkpoint_dir is not None else None
         )
         started = time.perf_counter()
+        self._progress_file = ProgressFile(out) if out is not None else None
         try:
             self._read(run, skip, progress)
         except BaseException:
             _close(run.consumers, None)
+            if self._progress_file is not None:
+                self._progress_file.update(run.stats, run.last, force=True, state="failed")
             raise
         finally:
             run.rejects.close()
@@ -147,6 +152,9 @@ class Pipeline:
             (out / "summary.json").write_bytes(
                 orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n"
             )
+        if self._progress_file is not None:
+            state = "stopped" if self.stop_reason else "done"
+            self._progress_file.update(run.stats, run.last, force=True, state=state)
         return summary
 
     def _load_checkpoint(self, folder: Path | None, reader: Any) -> dict[str, Any] | None:
@@ -221,8 +229,11 @@ class Pipeline:
                         self._cut_requested = False
                         self._consumed = stats.read
                         self._dispatch(run.windower.cut(), run)
-            if progress is not None and stats.read % PROGRESS_EVERY == 0:
-                progress(stats, run.reader)
+            if stats.read % PROGRESS_EVERY == 0:
+                if progress is not None:
+                    progress(stats, run.reader)
+                if self._progress_file is not None:
+                    self._progress_file.update(stats, run.last)
             if self.stop_event.is_set():
                 break
         self._consumed = None
@@ -289,6 +300,8 @@ class Pipeline:
                 self.stats.windows += 1
                 for consumer in run.consumers:
                     consumer.end_window(window)
+                if self._progress_file is not None:  # a window's end is always shown
+                    self._progress_file.update(self.stats, run.last, force=True)
                 if self._checkpointer is not None and self._consumed is not None:
                     self._checkpointer.at_window_end(self._consumed)
 

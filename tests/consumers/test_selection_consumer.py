@@ -173,3 +173,41 @@ def test_representative_fill_keeps_the_tweets_an_event_is_about(tmp_path: Path) 
         events = [any(k in item["text"].lower() for k in keywords) for item in memory]
         shares[fill] = sum(events) / len(events)
     assert shares["representative"] > shares["random"] + 0.2, shares
+
+
+def _window_of(consumer, index: int, texts: list[str], first_id: int) -> list[str]:
+    """Feed one window of tweets to a selection consumer; return the picked texts."""
+    from datetime import UTC, datetime, timedelta
+
+    from textcl.text.tokenize import TweetTokenizer
+    from textcl.types import Batch, Tweet, Window
+
+    start = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(days=index)
+    tweets = [Tweet(str(first_id + i), start + timedelta(minutes=i), text)
+              for i, text in enumerate(texts)]
+    consumer.update(Batch(index, index, tweets, TweetTokenizer().tokenize_many(texts)))
+    before = consumer.selected
+    consumer.end_window(Window(index, start, start + timedelta(days=1), len(tweets), 1))
+    picked = set(list(consumer._picked_keys)[before:])
+    return [(t.id, t.text) for t in tweets if t.id in picked]
+
+
+def test_a_tweet_labelled_while_streaming_and_its_copies_are_not_offered_again() -> None:
+    """The dashboard's loop: once a picked tweet has a label, the next windows do not
+    offer its copies (retweets) again; without the label they do (the control)."""
+    from textcl.consumers.selection import SelectionConsumer
+
+    rng = random.Random(1)
+    filler = [" ".join(rng.sample(FILLER, 6)) for _ in range(450)]
+    rumour = "levee breach sandbags rescue boats needed at the river bridge"
+    offered = {}
+    for labelled in (False, True):
+        consumer = SelectionConsumer(None, budget=5, seed=0)
+        _window_of(consumer, 0, filler[:150], 1_000)  # the stream before the rumour
+        first = _window_of(consumer, 1, [*filler[150:300], *[rumour] * 10], 2_000)
+        picked = [tweet_id for tweet_id, text in first if text == rumour]
+        assert len(picked) == 1  # typical of its window: picked (once)
+        consumer.is_labelled = lambda tweet_id, on=labelled, hit=picked[0]: on and tweet_id == hit
+        later = _window_of(consumer, 2, [*filler[300:], *[rumour] * 20], 3_000)
+        offered[labelled] = any(text == rumour for _, text in later)
+    assert offered == {False: True, True: False}

@@ -25,6 +25,14 @@ from textcl.cli.common import (
     graceful_stop,
     run_with_progress,
 )
+from textcl.cli.serve import (
+    DEFAULT_PORT,
+    HostOption,
+    PortOption,
+    TokenOption,
+    keep_serving,
+    start_dashboard,
+)
 from textcl.consumers.registry import consumer_specs
 from textcl.input.live import open_live
 from textcl.paths import sample_stream_path
@@ -148,6 +156,15 @@ def stream(
             metavar="",
         ),
     ] = False,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="Show the run live in the dashboard (see textcl serve); "
+                     "labels given there are learned by the stream's classifiers.",
+                     metavar=""),
+    ] = False,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = DEFAULT_PORT,
+    token: TokenOption = None,
 ) -> None:
     """Stream tweets through a pipeline; write summary.json, windows.jsonl, rejects.jsonl."""
     try:
@@ -157,6 +174,10 @@ def stream(
             pipeline, fmt, strict, window, batch_size, collapse_duplicates, collapse_retweets,
             sort=sort,
         )
+        out_dir = out if out is not None else Path(config.output.dir)
+        if serve:  # the dashboard's labels are one more label file
+            config.classifier.label_files = [*config.classifier.label_files,
+                                             str(out_dir / "labels.jsonl")]
         runner = Pipeline(config)
         stop = runner.stop_event
         src: Any = source if source is not None else str(sample_stream_path())
@@ -169,21 +190,28 @@ def stream(
             )
         elif follow:
             src = runner.reader(src, follow=True, idle_timeout=follow_idle)
-        out_dir = out if out is not None else Path(config.output.dir)
         run = (
             partial(runner.run, resume=resume)
             if quiet
             else partial(run_with_progress, runner, resume=resume)
         )
-        with graceful_stop(runner):
-            summary = run(src, out_dir)
-    except ERRORS as exc:
+        server = start_dashboard(out_dir, host, port, token) if serve else None
+        try:
+            with graceful_stop(runner):
+                summary = run(src, out_dir)
+        except BaseException:
+            if server is not None:
+                server.stop()
+            raise
+    except (*ERRORS, OSError) as exc:
         error_exit(exc)
     if runner.resume_note:
         console.print(
             f"[yellow]note:[/] {escape(runner.resume_note)}", highlight=False, soft_wrap=True
         )
     _print_summary(summary, out_dir)
+    if server is not None:
+        keep_serving(server)
 
 
 def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:

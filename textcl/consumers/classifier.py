@@ -72,6 +72,13 @@ class ClassifierConsumer:
 
         return probabilities
 
+    def is_labelled(self, tweet_id: str) -> bool:
+        """Whether a label file gave ``tweet_id`` a label (for any classifier)."""
+        if self.label_files is None:
+            return False
+        applied = self.label_files.applied
+        return any(f"{c.label}\t{tweet_id}" in applied for c in self.classifiers)
+
     def attach_relearn(self, memory: Any) -> None:
         """Every classifier re-learns the tweets it draws from ``memory`` that carry its
         label (from the record or a label file)."""

@@ -4,6 +4,10 @@ Writes, under ``out_dir``:
 
 * ``keywords.jsonl``: the set's transitions in order
   (``{"time", "term", "action", "score", "reason"}``), flushed at each window end;
+* ``events.jsonl``: at each window end, the event groups of the set then, with their
+  terms, since when, up to three representative tweets of the window (ids, texts), and
+  the ``bursts`` the group held this window (terms written about together beyond
+  chance, each with its own tweets) and its ``loose`` terms;
 * ``alarms.jsonl``: drift alarms (``{"time", "statistic", "detector", "value"}``), when
   ``alarms`` is given, and event alarms: an event group of the set holding ``event_terms`` terms
   at once for the first time (``{"time", "statistic": "event", "detector": "keywords",
@@ -28,6 +32,7 @@ from textcl.consumers.spec import BuildContext, ConsumerSpec, Rows
 from textcl.drift.alarms import DriftAlarms
 from textcl.input.timeparse import to_iso
 from textcl.keywords.background import DEFAULT_LANGUAGES, HASHTAG_SHARE
+from textcl.keywords.examples import EventExamples
 from textcl.keywords.tracker import KeywordTracker
 from textcl.outputs import open_output
 from textcl.section import Section, at_most
@@ -77,9 +82,13 @@ class KeywordConsumer:
         self.window_statistics: Callable[[], dict[str, float]] | None = None
         self._fh: IO[bytes] | None = None
         self._alarm_fh: IO[bytes] | None = None
+        self._events_fh: IO[bytes] | None = None
+        self.examples: EventExamples | None = None
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             self._fh = open_output(out_dir / "keywords.jsonl")
+            self._events_fh = open_output(out_dir / "events.jsonl")
+            self.examples = EventExamples()
             if alarms is not None or event_terms > 0:
                 self._alarm_fh = open_output(out_dir / "alarms.jsonl")
 
@@ -89,6 +98,10 @@ class KeywordConsumer:
 
     def update(self, batch: Batch) -> None:
         self.tracker.update(batch.tokens)
+        if self.examples is not None:
+            offer = self.examples.offer
+            for tweet, tokens in zip(batch.tweets, batch.tokens, strict=True):
+                offer(tweet.id, tweet.text, tokens)
 
     def end_window(self, window: Window) -> list[dict[str, Any]]:
         events = self.tracker.end_window(window.start, window.end, window.skipped)
@@ -97,6 +110,7 @@ class KeywordConsumer:
             for event in events:
                 self._fh.write(orjson.dumps(event) + b"\n")
             self._fh.flush()
+        self._write_events(window)
         alarms = self._event_alarms(window)
         self.event_alarm_count += len(alarms)
         if self.alarms is not None:
@@ -115,6 +129,22 @@ class KeywordConsumer:
             self._alarm_fh.flush()
         self._extra = {}
         return events
+
+    def _write_events(self, window: Window) -> None:
+        """One ``events.jsonl`` line per event group of the set, with example tweets."""
+        if self._events_fh is None or self.examples is None:
+            return
+        since = {e["group"]: e["since"] for e in self.tracker.event_log.events()}
+        for event in self.tracker.events():
+            bursts, loose = self.examples.bursts(event["terms"])
+            row = {"window": window.index, "time": to_iso(window.end), "group": event["group"],
+                   "since": since.get(event["group"]), "terms": event["terms"],
+                   "tweets": self.examples.pick(event["terms"]),
+                   "bursts": [{"terms": b, "tweets": self.examples.pick(b)} for b in bursts],
+                   "loose": loose}
+            self._events_fh.write(orjson.dumps(row) + b"\n")
+        self._events_fh.flush()
+        self.examples.clear()
 
     def _event_alarms(self, window: Window) -> list[dict[str, Any]]:
         """One alarm per event group, when it first holds ``event_terms`` terms at once."""
@@ -155,10 +185,10 @@ class KeywordConsumer:
     def close(self, out_dir: Path | None = None) -> None:
         """Close the logs; write ``keywords_final.json`` to ``out_dir`` (or the
         constructor's)."""
-        for fh in (self._fh, self._alarm_fh):
+        for fh in (self._fh, self._alarm_fh, self._events_fh):
             if fh is not None:
                 fh.close()
-        self._fh = self._alarm_fh = None
+        self._fh = self._alarm_fh = self._events_fh = None
         target = out_dir if out_dir is not None else self.out_dir
         if target is not None:
             target.mkdir(parents=True, exist_ok=True)
@@ -176,6 +206,8 @@ class KeywordConsumer:
         }
         if self.alarms is not None:
             state["alarms"] = self.alarms.state_dict()
+        if self.examples is not None:
+            state["examples"] = self.examples.state_dict()
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -185,6 +217,8 @@ class KeywordConsumer:
         self.event_alarm_count = int(state.get("event_alarm_count", 0))
         if self.alarms is not None and "alarms" in state:
             self.alarms.load_state_dict(state["alarms"])
+        if self.examples is not None and "examples" in state:
+            self.examples.load_state_dict(state["examples"])
 
 
 class KeywordsSection(Section):
@@ -277,5 +311,5 @@ SPEC = ConsumerSpec(
     build=_build,
     rows=_rows,
     files=lambda summary: ["keywords.jsonl", "keywords_final.json", "events.json",
-                           "alarms.jsonl"],
+                           "events.jsonl", "alarms.jsonl"],
 )

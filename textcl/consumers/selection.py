@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 Probabilities = Callable[[list[str], list[list[str]]], "np.ndarray | None"]
 
+PICKED_KEYS = 10_000  # picks remembered to recognise copies of a tweet labelled later
 CSV_FIELDS = ["window", "window_start", "id", "created_at", "text", "total", "reason",
               "scores", "label"]
 
@@ -74,6 +75,10 @@ class SelectionConsumer:
         # tweets the model already has a label for are not picked again
         self.labelled_ids = frozenset(r["id"] for r in model.labelled) if model else frozenset()
         self.skipped_labelled = 0
+        # labels that arrive while the stream runs (the dashboard, label files): a tweet
+        # labelled, or a copy of it (same words), is not offered again
+        self.is_labelled: Callable[[str], bool] | None = None
+        self._picked_keys: dict[str, str] = {}  # id -> words of the last PICKED_KEYS picks
         self.uncertain_windows = 0
         self.max_pool = max_pool
         self.seed = seed
@@ -135,6 +140,9 @@ class SelectionConsumer:
 
         from textcl.active import Candidates, Context
 
+        self._drop_labelled()
+        if not self._ids:
+            return
         probs = self.probabilities(self._texts, self._tokens) if self.probabilities else None
         if probs is not None:
             probs = np.asarray(probs, dtype=np.float64)
@@ -156,6 +164,10 @@ class SelectionConsumer:
                    "scores": {k: round(v, 4) for k, v in pick.scores.items()}}
             rows.append(row)
         self.selected += len(rows)
+        for pick in picks:
+            self._picked_keys[pick.id] = _words(self._tokens[pick.index])
+        while len(self._picked_keys) > PICKED_KEYS:
+            self._picked_keys.pop(next(iter(self._picked_keys)))
         if self._jsonl is not None and self._csv_file is not None:
             self._jsonl.write(b"".join((json.dumps(r, ensure_ascii=False) + "\n").encode()
                                        for r in rows))
@@ -167,6 +179,23 @@ class SelectionConsumer:
             if self.relearn_fill == "representative":
                 picked = self._most_typical(candidates, context, len(picked))
             self._remember(window, picked)
+
+    def _drop_labelled(self) -> None:
+        """Take out of the pool the tweets labelled since they arrived, and their copies."""
+        if self.is_labelled is None:
+            return
+        labelled = {key for tweet_id, key in self._picked_keys.items()
+                    if self.is_labelled(tweet_id)}
+        keep = [i for i, tweet_id in enumerate(self._ids)
+                if not self.is_labelled(tweet_id) and _words(self._tokens[i]) not in labelled]
+        if len(keep) == len(self._ids):
+            return
+        dropped = set(range(len(self._ids))) - set(keep)
+        self.skipped_labelled += len(dropped)
+        self._labelled_tokens += [self._tokens[i] for i in sorted(dropped)]
+        for name in ("_ids", "_texts", "_tokens", "_times", "_labels"):
+            values = getattr(self, name)
+            setattr(self, name, [values[i] for i in keep])
 
     def _write_csv(self, rows: list[dict[str, Any]]) -> None:
         import io
@@ -191,7 +220,7 @@ class SelectionConsumer:
         chosen: list[int] = []
         seen: set[str] = set()
         for i in np.argsort(-scores, kind="stable").tolist():
-            key = " ".join(sorted(set(self._tokens[i])))
+            key = _words(self._tokens[i])
             if key in seen:  # retweets and near-copies once
                 continue
             seen.add(key)
@@ -253,6 +282,7 @@ class SelectionConsumer:
                  "windows": self.windows, "left_out": self.left_out,
                  "skipped_labelled": self.skipped_labelled,
                  "uncertain_windows": self.uncertain_windows,
+                 "picked_keys": dict(self._picked_keys),
                  "pool": {"ids": list(self._ids), "texts": list(self._texts),
                           "tokens": [list(t) for t in self._tokens],
                           "times": list(self._times), "labels": list(self._labels),
@@ -272,9 +302,15 @@ class SelectionConsumer:
         self._times = list(pool.get("times", []))
         self._labels = [dict(x) for x in pool.get("labels", [{} for _ in self._ids])]
         self.uncertain_windows = int(state.get("uncertain_windows", 0))
+        self._picked_keys = dict(state.get("picked_keys", {}))
         if self.relearn is not None and "relearn" in state:
             self.relearn.load_state_dict(state["relearn"])
         self._labelled_tokens = [list(t) for t in pool.get("labelled_tokens", [])]
+
+
+def _words(tokens: list[str]) -> str:
+    """A tweet's distinct words in order: the same for its retweets and copies."""
+    return " ".join(sorted(set(tokens)))
 
 
 def _label_model_probabilities(model: LabelModel) -> Probabilities:
@@ -323,6 +359,8 @@ def _build(context: BuildContext) -> SelectionConsumer | None:
     consumer = SelectionConsumer(out, section.budget, None, None, section.diversity,
                                  section.max_pool, section.seed, probabilities, memory,
                                  section.relearn_fill)
+    if classifier is not None:
+        consumer.is_labelled = classifier.is_labelled  # type: ignore[attr-defined]
     if memory is not None:
         for name in section.relearn_to:
             target = context.built.get(name)

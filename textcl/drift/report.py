@@ -1,140 +1,51 @@
 """Render a drift result (:func:`snapshot_drift` / :func:`compare_corpora`) as files.
 
-:func:`write_report` writes ``report.json`` (the result as is), ``report.md`` (tables)
-and a self-contained ``report.html`` whose PNG plots are embedded as base64 data URIs;
-the PNGs are also saved beside it. Plots (matplotlib, Agg backend):
+:func:`write_report` writes ``report.json`` (the result as is), ``report.md`` (plots and
+tables) and a self-contained ``report.html`` whose PNG plots are embedded as base64 data
+URIs; the PNGs are also saved beside it. Plots (:mod:`textcl.drift.report_plots`):
 
-* snapshots mode: ``neighbours_NN_<term>.png`` (neighbour timeline: a heatmap of the
-  similarity of each neighbour in the windows where it is in the term's top-k),
-  ``change.png`` (Jaccard@k with the previous and with the last window, per term),
-  ``movers.png`` (top movers bar chart);
+* snapshots mode: ``keywords.png`` (keyword timeline, when the result carries one),
+  ``movers.png`` (top movers), ``change.png`` (Jaccard@k with the previous and with the
+  last window, per term), ``neighbours_NN_<term>.png`` (neighbour timeline: the
+  similarity of each neighbour in the windows where it is in the term's top-k); long
+  runs are binned to at most :data:`~textcl.drift.report_plots.MAX_COLUMNS` columns;
 * compare mode: ``targets.png`` (score per target with its spread over seeds).
+
+A stream's result may also carry ``keyword_timeline``, ``events`` and ``alarms`` (see
+:mod:`textcl.drift.stream_report`), shown as a plot and tables. Every string from the
+data (terms, tweets) is HTML-escaped in ``report.html`` and in ``report.md``.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import re
-import warnings
+import unicodedata
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
 import orjson
+
+from textcl.drift import report_plots as plots
+from textcl.drift.report_render import Block, Plot, Table, render_html, render_md
 
 __all__ = ["write_report"]
 
-MAX_TIMELINE_ROWS = 30
-MAX_TICK_LABELS = 40  # window labels per time axis (more are thinned evenly)
-MAX_WIDTH = 24.0  # inches: long runs are squeezed rather than drawn kilometres wide
+EVENT_TERMS = 12  # terms listed per event
+EXAMPLE_CHARS = 160  # characters of an event's example tweet
+OWN_PNG = ("neighbours_[0-9][0-9]_*.png", "figure_[0-9][0-9]_*.png")  # per-term, per-figure
 
 
 def _slug(term: str) -> str:
-    s = re.sub(r"[^0-9a-z]+", "_", term.lower()).strip("_")
-    return s[:40] or "term"
-
-
-def _save(fig: Any, path: Path) -> bytes:
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # missing glyphs (emoji) in the default font
-        fig.tight_layout()
-        fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    data = buf.getvalue()
-    path.write_bytes(data)
-    return data
-
-
-def _window_label(w: dict[str, Any]) -> str:
-    start = w.get("start")
-    if isinstance(start, str) and len(start) >= 10:
-        return start[5:10]
-    return str(w.get("window", ""))
-
-
-def _window_ticks(ax: Any, labels: list[str]) -> None:
-    """One x tick per window, labelled at most ``MAX_TICK_LABELS`` times (evenly thinned)."""
-    step = max(1, -(-len(labels) // MAX_TICK_LABELS))
-    ticks = list(range(0, len(labels), step))
-    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, fontsize=7)
-
-
-def _plot_timeline(term: str, info: dict[str, Any], labels: list[str], path: Path) -> bytes:
-    rows = info["windows"]
-    seen: dict[str, int] = {}
-    for r in rows:
-        for w, _ in r["neighbours"]:
-            seen[w] = seen.get(w, 0) + 1
-    first_at = {}
-    for t, r in enumerate(rows):
-        for w, _ in r["neighbours"]:
-            first_at.setdefault(w, t)
-    words = sorted(seen, key=lambda w: (-seen[w], first_at[w], w))[:MAX_TIMELINE_ROWS]
-    words.sort(key=lambda w: (first_at[w], -seen[w], w))
-    mat = np.full((max(1, len(words)), len(rows)), np.nan)
-    pos = {w: i for i, w in enumerate(words)}
-    for t, r in enumerate(rows):
-        for w, s in r["neighbours"]:
-            if w in pos:
-                mat[pos[w], t] = s
-    width = min(MAX_WIDTH, max(6, 0.4 * len(rows) + 3))
-    fig, ax = plt.subplots(figsize=(width, max(3, 0.25 * len(words) + 1.5)))
-    im = ax.imshow(np.ma.masked_invalid(mat), aspect="auto", cmap="viridis", interpolation="none")
-    ax.set_yticks(range(len(words)), words, fontsize=8)
-    _window_ticks(ax, labels)
-    ax.set_title(f"neighbours of '{term}' per window (colour: cosine similarity)")
-    fig.colorbar(im, ax=ax, fraction=0.03)
-    return _save(fig, path)
-
-
-def _plot_change(result: dict[str, Any], labels: list[str], path: Path) -> bytes:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
-    for term, info in result["terms"].items():
-        if not info.get("present", True):
-            continue
-        x = np.arange(len(info["windows"]))
-        for ax, key in zip(axes, ("jaccard_prev", "jaccard_last"), strict=True):
-            y = [np.nan if r[key] is None else r[key] for r in info["windows"]]
-            ax.plot(x, y, marker="o", ms=3, label=term)
-    for ax, title in zip(axes, ("with the previous window", "with the last window"), strict=True):
-        ax.set_title(f"neighbour overlap (Jaccard@k) {title}")
-        _window_ticks(ax, labels)
-        ax.set_ylim(-0.05, 1.05)
-    axes[0].set_ylabel("Jaccard@k")
-    if axes[1].get_legend_handles_labels()[0]:
-        axes[1].legend(fontsize=8, loc="best")
-    return _save(fig, path)
-
-
-def _plot_bars(names: list[str], values: list[float], title: str, path: Path, err=None) -> bytes:
-    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.3 * len(names) + 1)))
-    y = np.arange(len(names))
-    ax.barh(y, values, xerr=err, color="tab:orange", alpha=0.85)
-    ax.set_yticks(y, names, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel("change score (higher = more change)")
-    ax.set_title(title)
-    return _save(fig, path)
-
-
-def _plot_contextual(contextual: dict[str, list[dict[str, Any]]], path: Path) -> bytes:
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    for term, rows in contextual.items():
-        xs = [r["window"] for r in rows if r.get("centroid_distance") is not None]
-        ys = [r["centroid_distance"] for r in rows if r.get("centroid_distance") is not None]
-        ax.plot(xs, ys, marker="o", ms=3, label=term)
-    ax.set_xlabel("window")
-    ax.set_ylabel("centroid distance to previous window")
-    ax.set_title("contextual drift (continual transformer)")
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    """A file-name part for ``term``: ASCII letters and digits, other characters as
+    their code points (``❤️`` -> ``u2764``)."""
+    parts = []
+    for ch in unicodedata.normalize("NFKD", term.lower()):
+        if ch.isascii():
+            parts.append(ch if ch.isalnum() else "_")
+        elif unicodedata.category(ch) not in {"Mn", "Me", "Cf"}:
+            parts.append(f"_u{ord(ch):x}_")
+    s = re.sub(r"_+", "_", "".join(parts)).strip("_")
+    return s[:40].rstrip("_") or "term"
 
 
 def _nb_text(nbs: list[Any], k: int = 8) -> str:
@@ -149,54 +60,162 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def _tables(result: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
-    """(heading, header, rows) tables shared by the Markdown and HTML renderers."""
-    out = []
-    if result.get("mode") == "compare":
-        rows = [
+def _when(iso: str | None, open_as: str = "–") -> str:
+    """An ISO time as ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM`` when not at midnight)."""
+    if not iso:
+        return open_as
+    return iso[:10] if iso[11:19] in ("", "00:00:00") else iso[:16].replace("T", " ")
+
+
+def _clip(text: str, most: int = EXAMPLE_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _plot(out_dir: Path, caption: str, name: str, fig: Any) -> Plot:
+    return Plot(caption, name, plots.save_png(fig, out_dir / name))
+
+
+def _compare_blocks(result: dict[str, Any], out_dir: Path) -> list[Block]:
+    rows = result["targets"]
+    blocks: list[Block] = []
+    if rows:
+        fig = plots.bars_figure(
+            [r["term"] for r in rows],
+            [r["score"] for r in rows],
+            "targets by change (A -> B)",
+            err=[r.get("score_sd") or 0.0 for r in rows],
+        )
+        blocks.append(
+            _plot(out_dir, "change score per target (mean over seeds, bar: sd)", "targets.png", fig)
+        )
+    blocks.append(
+        Table(
+            "Targets by change",
+            ["#", "term", "score", "sd", "cosine", "lnc", "jaccard", "neighbours A", "B"],
             [
-                str(i + 1),
-                r["term"],
-                _fmt(r["score"]),
-                _fmt(r.get("score_sd")),
-                _fmt(r.get("cosine")),
-                _fmt(r.get("lnc")),
-                _fmt(r.get("jaccard")),
-                _nb_text(r["neighbors_a"]),
-                _nb_text(r["neighbors_b"]),
-            ]
-            for i, r in enumerate(result["targets"])
-        ]
-        out.append(
-            (
-                "Targets by change",
-                ["#", "term", "score", "sd", "cosine", "lnc", "jaccard", "neighbours A", "B"],
-                rows,
+                [
+                    str(i + 1),
+                    r["term"],
+                    _fmt(r["score"]),
+                    _fmt(r.get("score_sd")),
+                    _fmt(r.get("cosine")),
+                    _fmt(r.get("lnc")),
+                    _fmt(r.get("jaccard")),
+                    _nb_text(r["neighbors_a"]),
+                    _nb_text(r["neighbors_b"]),
+                ]
+                for i, r in enumerate(rows)
+            ],
+        )
+    )
+    st = result.get("stability", {})
+    blocks.append(
+        Table(
+            "Rank stability between single seeds (Spearman)",
+            ["seeds", "spearman"],
+            [[str(p["seeds"]), _fmt(p["spearman"])] for p in st.get("between_single_seeds", [])]
+            + [["mean", _fmt(st.get("spearman_mean"))]],
+        )
+    )
+    if result.get("missing"):
+        blocks.append(
+            Table(
+                "Targets too rare to score",
+                ["term", "count A", "count B"],
+                [[m["term"], _fmt(m["count_a"]), _fmt(m["count_b"])] for m in result["missing"]],
             )
         )
-        st = result.get("stability", {})
-        out.append(
-            (
-                "Rank stability between single seeds (Spearman)",
-                ["seeds", "spearman"],
-                [[str(p["seeds"]), _fmt(p["spearman"])] for p in st.get("between_single_seeds", [])]
-                + [["mean", _fmt(st.get("spearman_mean"))]],
+    return blocks
+
+
+def _stream_blocks(result: dict[str, Any], out_dir: Path) -> list[Block]:
+    """Keyword timeline, event list and alarms of a stream (when the result has them)."""
+    blocks: list[Block] = []
+    timeline = result.get("keyword_timeline") or {}
+    if timeline.get("terms"):
+        blocks.append(
+            _plot(
+                out_dir,
+                "keyword timeline: when the terms held longest were in the keyword set",
+                "keywords.png",
+                plots.keyword_figure(timeline),
             )
         )
-        if result.get("missing"):
-            out.append(
-                (
-                    "Targets too rare to score",
-                    ["term", "count A", "count B"],
+    events = result.get("events") or []
+    if events:
+        total = result.get("events_total", len(events))
+        tweets = any(e.get("example") for e in events)
+        blocks.append(
+            Table(
+                f"Events ({len(events)} of {total}: the largest, by start)",
+                ["group", "since", "until", "peak terms", "terms"]
+                + (["example tweet"] if tweets else []),
+                [
                     [
-                        [m["term"], _fmt(m["count_a"]), _fmt(m["count_b"])]
-                        for m in result["missing"]
-                    ],
-                )
+                        _fmt(e.get("group")),
+                        _when(e.get("since")),
+                        _when(e.get("until"), "ongoing"),
+                        _fmt(e.get("peak")),
+                        ", ".join(e["terms"][:EVENT_TERMS])
+                        + (", …" if len(e["terms"]) > EVENT_TERMS else ""),
+                    ]
+                    + ([_clip(e.get("example") or "–")] if tweets else [])
+                    for e in events
+                ],
             )
-        return out
-    out.append(
-        (
+        )
+    if result.get("alarms"):
+        blocks.append(
+            Table(
+                "Drift alarms",
+                ["time", "statistic", "detector", "value"],
+                [
+                    [
+                        _when(a.get("time")),
+                        _fmt(a.get("statistic")),
+                        _fmt(a.get("detector")),
+                        _fmt(a.get("value")),
+                    ]
+                    for a in result["alarms"]
+                ],
+            )
+        )
+    return blocks
+
+
+def _term_table(term: str, info: dict[str, Any]) -> Table:
+    rows = [
+        [
+            _fmt(r["window"]),
+            _fmt(r.get("start")),
+            _fmt(r.get("jaccard_prev")),
+            _fmt(r.get("jaccard_last")),
+            _fmt(r.get("cosine_prev")),
+            _fmt(r.get("lnc_prev")),
+            _nb_text(r["neighbours"]),
+        ]
+        for r in info["windows"]
+    ]
+    return Table(
+        f"Term: {term}" + ("" if info.get("present", True) else " (never in vocabulary)"),
+        ["window", "start", "J prev", "J last", "cos prev", "lnc prev", "neighbours"],
+        rows,
+        collapsed=True,
+    )
+
+
+def _snapshot_blocks(result: dict[str, Any], out_dir: Path) -> list[Block]:
+    blocks = _stream_blocks(result, out_dir)
+    labels = plots.window_labels(result["windows"])
+    movers = result["movers"]
+    if movers:
+        fig = plots.bars_figure(
+            [m["term"] for m in movers], [m["score"] for m in movers], "top movers"
+        )
+        blocks.append(_plot(out_dir, "top movers", "movers.png", fig))
+    blocks.append(
+        Table(
             "Top movers",
             ["#", "term", "score", "split window", "neighbours before", "neighbours at the end"],
             [
@@ -208,33 +227,44 @@ def _tables(result: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
                     _nb_text(m["neighbors_first"]),
                     _nb_text(m["neighbors_last"]),
                 ]
-                for i, m in enumerate(result["movers"])
+                for i, m in enumerate(movers)
             ],
         )
     )
-    for term, info in result["terms"].items():
-        rows = [
-            [
-                _fmt(r["window"]),
-                _fmt(r.get("start")),
-                _fmt(r.get("jaccard_prev")),
-                _fmt(r.get("jaccard_last")),
-                _fmt(r.get("cosine_prev")),
-                _fmt(r.get("lnc_prev")),
-                _nb_text(r["neighbours"]),
-            ]
-            for r in info["windows"]
-        ]
-        out.append(
-            (
-                f"Term: {term}" + ("" if info.get("present", True) else " (never in vocabulary)"),
-                ["window", "start", "J prev", "J last", "cos prev", "lnc prev", "neighbours"],
-                rows,
+    present = [
+        (i, t, info)
+        for i, (t, info) in enumerate(result["terms"].items())
+        if info.get("present", True)
+    ]
+    if present:
+        blocks.append(
+            _plot(
+                out_dir,
+                "change over time: neighbour overlap per term",
+                "change.png",
+                plots.change_figure(result, labels),
             )
         )
-    for term, series in result.get("contextual", {}).items():
-        out.append(
-            (
+    for i, term, info in present:
+        name = f"neighbours_{i:02d}_{_slug(term)}.png"
+        fig = plots.timeline_figure(term, info, labels)
+        blocks.append(_plot(out_dir, f"neighbour timeline of {term}", name, fig))
+    blocks += [_term_table(term, info) for term, info in result["terms"].items()]
+    return blocks
+
+
+def _contextual_blocks(contextual: dict[str, list[dict[str, Any]]], out_dir: Path) -> list[Block]:
+    blocks: list[Block] = [
+        _plot(
+            out_dir,
+            "contextual drift per window (transformer)",
+            "contextual.png",
+            plots.contextual_figure(contextual),
+        )
+    ]
+    for term, series in contextual.items():
+        blocks.append(
+            Table(
                 f"Contextual drift of {term} (transformer; usage vectors vs previous window)",
                 ["window", "start", "tweets", "centroid distance", "pairwise beyond within"],
                 [
@@ -247,55 +277,10 @@ def _tables(result: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
                     ]
                     for r in series
                 ],
+                collapsed=True,
             )
         )
-    return out
-
-
-def _md_cell(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
-def _render_md(title: str, result: dict[str, Any], images: list[tuple[str, str]]) -> str:
-    lines = [f"# {title}", "", f"Mode: `{result.get('mode')}`", ""]
-    for caption, name in images:
-        lines += [f"![{caption}]({name})", ""]
-    for heading, header, rows in _tables(result):
-        lines += [f"## {_md_cell(heading)}", ""]
-        lines.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
-        lines.append("|" + "---|" * len(header))
-        lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _render_html(title: str, result: dict[str, Any], images: list[tuple[str, str, bytes]]) -> str:
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(title)}</title>",
-        "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
-        "table{border-collapse:collapse;margin-bottom:1.5em;font-size:0.9em}"
-        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
-        "img{max-width:100%;display:block;margin:1em 0}</style>",
-        "</head><body>",
-        f"<h1>{e(title)}</h1>",
-        f"<p>Mode: <code>{e(str(result.get('mode')))}</code></p>",
-    ]
-    for caption, _name, data in images:
-        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        parts.append(f'<figure><img alt="{e(caption)}" src="{uri}">')
-        parts.append(f"<figcaption>{e(caption)}</figcaption></figure>")
-    for heading, header, rows in _tables(result):
-        parts.append(f"<h2>{e(heading)}</h2>")
-        parts.append("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in header))
-        parts.append("</tr></thead><tbody>")
-        for row in rows:
-            parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
-        parts.append("</tbody></table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return blocks
 
 
 def write_report(
@@ -307,82 +292,34 @@ def write_report(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    images: list[tuple[str, str, bytes]] = []  # caption, file name, png bytes
     if result.get("mode") == "compare":
-        rows = result["targets"]
-        if rows:
-            images.append(
-                (
-                    "change score per target (mean over seeds, bar: sd)",
-                    "targets.png",
-                    _plot_bars(
-                        [r["term"] for r in rows],
-                        [r["score"] for r in rows],
-                        "targets by change (A -> B)",
-                        out_dir / "targets.png",
-                        err=[r.get("score_sd") or 0.0 for r in rows],
-                    ),
-                )
-            )
+        blocks = _compare_blocks(result, out_dir)
     else:
-        labels = [_window_label(w) for w in result["windows"]]
-        if result["movers"]:
-            images.append(
-                (
-                    "top movers",
-                    "movers.png",
-                    _plot_bars(
-                        [m["term"] for m in result["movers"]],
-                        [m["score"] for m in result["movers"]],
-                        "top movers",
-                        out_dir / "movers.png",
-                    ),
-                )
-            )
-        if result["terms"]:
-            images.append(
-                (
-                    "change over time",
-                    "change.png",
-                    _plot_change(result, labels, out_dir / "change.png"),
-                )
-            )
-        for i, (term, info) in enumerate(result["terms"].items()):
-            if not info.get("present", True):
-                continue
-            name = f"neighbours_{i:02d}_{_slug(term)}.png"
-            images.append(
-                (
-                    f"neighbour timeline of {term}",
-                    name,
-                    _plot_timeline(term, info, labels, out_dir / name),
-                )
-            )
+        blocks = _snapshot_blocks(result, out_dir)
     if result.get("contextual"):
-        images.append(
-            (
-                "contextual drift per window (transformer)",
-                "contextual.png",
-                _plot_contextual(result["contextual"], out_dir / "contextual.png"),
-            )
-        )
+        blocks += _contextual_blocks(result["contextual"], out_dir)
     for i, (caption, source) in enumerate(result.get("figures", [])):
         # figures made by other consumers (a classifier's scores), shown as they are
         data = Path(source).read_bytes()
         name = f"figure_{i:02d}_{_slug(Path(source).parent.name)}.png"
         (out_dir / name).write_bytes(data)
-        images.append((caption, name, data))
-    paths: dict[str, Path] = {}
+        blocks.append(Plot(caption, name, data))
     (out_dir / "report.json").write_bytes(
         orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
     )
-    paths["json"] = out_dir / "report.json"
-    (out_dir / "report.md").write_text(
-        _render_md(title, result, [(c, n) for c, n, _ in images]), encoding="utf-8"
-    )
-    paths["md"] = out_dir / "report.md"
-    (out_dir / "report.html").write_text(_render_html(title, result, images), encoding="utf-8")
-    paths["html"] = out_dir / "report.html"
-    for _c, name, _d in images:
-        paths[f"png:{name}"] = out_dir / name
+    (out_dir / "report.md").write_text(render_md(title, result, blocks), encoding="utf-8")
+    (out_dir / "report.html").write_text(render_html(title, result, blocks), encoding="utf-8")
+    paths = {key: out_dir / f"report.{key}" for key in ("json", "md", "html")}
+    for block in blocks:
+        if isinstance(block, Plot):
+            paths[f"png:{block.name}"] = out_dir / block.name
+    _remove_stale(out_dir, set(paths.values()))
     return paths
+
+
+def _remove_stale(out_dir: Path, written: set[Path]) -> None:
+    """Remove the per-term plots of an earlier report (terms no longer followed)."""
+    for pattern in OWN_PNG:
+        for path in out_dir.glob(pattern):
+            if path not in written:
+                path.unlink()

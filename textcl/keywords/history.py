@@ -1,13 +1,41 @@
-"""Read a keyword log (``OUT/keywords.jsonl``): which terms the set held longest."""
+"""Read a keyword log (``OUT/keywords.jsonl``): which terms the set held, when and how long."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
-__all__ = ["leading_keywords"]
+__all__ = ["keyword_spans", "leading_keywords"]
+
+Span = list[Any]  # [entered: datetime, left: datetime | None (still in), event group | None]
+
+
+def _read_spans(path: Path) -> tuple[dict[str, list[Span]], datetime | None]:
+    """Each term's spans in the set, in order of first entry, and the log's last time."""
+    spans: dict[str, list[Span]] = {}
+    last: datetime | None = None
+    with path.open("rb") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            row = orjson.loads(line)
+            when = datetime.fromisoformat(row["time"])
+            last = when
+            own = spans.get(row["term"])
+            is_in = bool(own) and own[-1][1] is None
+            if row["action"] == "in" and not is_in:
+                spans.setdefault(row["term"], []).append([when, None, row.get("group")])
+            elif row["action"] != "in" and is_in:
+                own[-1][1] = when
+    return spans, last
+
+
+def _held(spans: list[Span], last: datetime | None) -> float:
+    """Seconds in the set over all spans (an open span counts until ``last``)."""
+    return sum(((end or last or start) - start).total_seconds() for start, end, _ in spans)
 
 
 def leading_keywords(path: Path, n: int) -> list[str]:
@@ -19,24 +47,32 @@ def leading_keywords(path: Path, n: int) -> list[str]:
     """
     if n <= 0 or not path.exists():
         return []
-    held: dict[str, float] = {}
-    entered: dict[str, datetime] = {}
-    last: datetime | None = None
-    with path.open("rb") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            row = orjson.loads(line)
-            when = datetime.fromisoformat(row["time"])
-            last = when
-            term = row["term"]
-            if row["action"] == "in":
-                entered.setdefault(term, when)
-                held.setdefault(term, 0.0)
-            elif term in entered:
-                held[term] += (when - entered.pop(term)).total_seconds()
-    for term, since in entered.items():
-        assert last is not None
-        held[term] += (last - since).total_seconds()
+    spans, last = _read_spans(path)
+    held = {term: _held(s, last) for term, s in spans.items()}
     order = {term: i for i, term in enumerate(held)}
     return sorted(held, key=lambda t: (-held[t], order[t]))[:n]
+
+
+def keyword_spans(path: Path, n: int) -> dict[str, Any]:
+    """The spans of the ``n`` terms held longest (ties: the latest entrant first).
+
+    Returns ``{"end": the log's last time, "terms": [{"term", "held_days", "spans":
+    [[since, until | None, group], ...]}, ...]}`` with ISO times, terms in order of first
+    entry; ``{"end": None, "terms": []}`` for a missing or empty log.
+    """
+    if n <= 0 or not path.exists():
+        return {"end": None, "terms": []}
+    spans, last = _read_spans(path)
+    held = {term: _held(s, last) for term, s in spans.items()}
+    latest = {term: s[-1][0] for term, s in spans.items()}
+    chosen = set(sorted(held, key=lambda t: (-held[t], -latest[t].timestamp()))[:n])
+    terms = [
+        {
+            "term": term,
+            "held_days": round(held[term] / 86400, 3),
+            "spans": [[a.isoformat(), b.isoformat() if b else None, g] for a, b, g in s],
+        }
+        for term, s in spans.items()
+        if term in chosen
+    ]
+    return {"end": last.isoformat() if last else None, "terms": terms}
