@@ -151,3 +151,27 @@ def test_the_first_window_is_contrasted_with_ordinary_text(crisislex_t26: Path, 
 
     earliest = sorted(read_tweets(event, "crisislex"), key=lambda t: t.created_at)[:5]
     assert {r["id"] for r in first} != {t.id for t in earliest}
+
+
+def test_textcl_label_learns_the_dashboards_label_file(tmp_path: Path) -> None:
+    """The dashboard writes OUT/labels.jsonl; `textcl label` teaches its latest labels."""
+    from textcl.cli.active import read_labels_jsonl
+    from textcl.serve.labels import LabelStore
+
+    path = tmp_path / "labels.jsonl"
+    store = LabelStore(path)
+    store.add("1", "topic", "flood", "levee breach sandbags on main street")
+    store.add("2", "topic", "fire", "smoke and embers over the ridge")
+    store.add("1", "topic", "storm", "levee breach sandbags on main street")  # changed
+    assert read_labels_jsonl(path, None) == (
+        ["1", "2"], ["levee breach sandbags on main street", "smoke and embers over the ridge"],
+        ["storm", "fire"], 0)
+    model = tmp_path / "model"
+    result = invoke("label", str(path), "-m", str(model))
+    assert result.exit_code == 0, result.output
+    assert "storm" in result.output and "fire" in result.output
+    path.write_text('{"id": "3", "text": "x", "topic": "a", "mood": "b"}\nnot json\n')
+    with pytest.raises(ValueError, match=r"labels.jsonl:1: .*--name"):
+        read_labels_jsonl(path, None)
+    with pytest.raises(ValueError, match=r"labels.jsonl:2: not JSON"):
+        read_labels_jsonl(path, "mood")

@@ -104,10 +104,15 @@ def label(
     labels: Annotated[
         Path,
         typer.Argument(
-            help="selection.csv with its label column filled in, or any CSV with "
-            "text and label columns (id optional)."
+            help="selection.csv with its label column filled in, any CSV with "
+            "text and label columns (id optional), or the dashboard's OUT/labels.jsonl."
         ),
     ],
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="With a .jsonl file: the label to learn (default: "
+                     "'label', or the only label the file holds)."),
+    ] = None,
     model: Annotated[
         Path, typer.Option("--model", "-m", help="Label model folder (created when missing).")
     ] = Path("out/label-model"),
@@ -117,7 +122,9 @@ def label(
     from textcl.active.labelmodel import LabelModel, LabelModelError
 
     try:
-        ids, texts, given, skipped = read_labels(labels)
+        ids, texts, given, skipped = (
+            read_labels_jsonl(labels, name) if labels.suffix.lower() == ".jsonl"
+            else read_labels(labels))
         if not given:
             raise ValueError(f"{labels}: no row has a label yet; fill in the label column")
         config = configure(pipeline, None, False, None, None, False, False, models=False)
@@ -184,3 +191,40 @@ def read_labels(path: Path) -> tuple[list[str], list[str], list[str], int]:
             texts.append(text)
             given.append(value)
     return ids, texts, given, skipped
+
+
+def read_labels_jsonl(path: Path, name: str | None) -> tuple[list[str], list[str], list[str],
+                                                            int]:
+    """Labels from JSON lines (``{"id", "text", "<name>": value}``, the dashboard's file):
+    the latest label of each id; an unreadable line or a label without text is an error
+    naming the file and line."""
+    import json
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: labels file not found")
+    latest: dict[str, tuple[str, str]] = {}
+    skipped = 0
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not JSON ({exc})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{number}: a line must be a JSON object")
+            keys = [k for k in row if k not in ("id", "text", "time")]
+            key = name or ("label" if "label" in row else keys[0] if len(keys) == 1 else None)
+            if key is None:
+                raise ValueError(f"{path}:{number}: labels {keys}: say which with --name")
+            value = str(row.get(key) or "").strip()
+            if not value:
+                skipped += 1
+                continue
+            text = str(row.get("text") or "").strip()
+            if not text:
+                raise ValueError(f"{path}:{number}: labelled row has no text")
+            latest[str(row.get("id") or f"line-{number}")] = (text, value)
+    ids = list(latest)
+    return ids, [latest[i][0] for i in ids], [latest[i][1] for i in ids], skipped
