@@ -222,12 +222,16 @@ def main() -> int:
     parser.add_argument("--variants", action="store_true")
     parser.add_argument("--throughput-runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("out/bench_classifier"))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a [classifier] key of the default run (a JSON "
+                        "value), e.g. --set chunk=32")
     args = parser.parse_args()
     tasks = args.tasks.split(",")
     t26 = shared_data_dir() / "crisislex" / "T26"
     args.out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, dict[str, dict]] = defaultdict(dict)
-    runs = {"textcl default": {}, "textcl naive": {"adapters": []}}
+    changed = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    runs = {"textcl default": changed, "textcl naive": {**changed, "adapters": []}}
     if args.variants:
         runs.update(VARIANTS)
     for name, overrides in runs.items():
