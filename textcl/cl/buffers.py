@@ -7,6 +7,7 @@ the herding buffer picks exemplars when a task ends, from the model's features.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,24 @@ class RowStore:
             self.x[slot] = x[row]
         self.y[slot] = pad_to(y[row], self.y.shape[1:]) if y.dim() == 2 else y[row]
         self.tasks[slot] = task
+
+    def put_many(self, slots: list[int], x: Inputs, y: Tensor, rows: list[int],
+                 task: Hashable | None) -> None:
+        """Write rows ``rows`` of single-label ``(x, y)`` into ``slots`` (distinct), at once."""
+        if not slots:
+            return
+        if self.x is None:
+            self._allocate(x, y)
+        assert self.y is not None and y.dim() == 1
+        at, src = torch.tensor(slots), torch.tensor(rows)
+        if isinstance(self.x, dict):
+            for k, v in self.x.items():
+                v[at] = x[k][src]
+        else:
+            self.x[at] = x[src]
+        self.y[at] = y[src]
+        for slot in slots:
+            self.tasks[slot] = task
 
     def get(self, idx: Tensor) -> tuple[Inputs, Tensor, list[Hashable | None]]:
         """Rows at ``idx``."""
@@ -155,8 +174,15 @@ class ClassBalancedBuffer(Buffer):
         self.rho = rho
         self.seen_per_class: dict[int, int] = {}
         self._stored: Counter[int] = Counter()  # rows (labels) per class in memory
+        # single-label: each slot's class and each class's slots (ascending), mirrored in
+        # Python so that a row's victim costs no tensor scan; None: rebuild from the store
+        self._class_of: list[int] | None = []
+        self._slots: dict[int, list[int]] = {}
 
     def add(self, x: Inputs, y: Tensor, task: Hashable | None = None) -> None:
+        if y.dim() == 1:
+            self._add_single(x, y, task)
+            return
         for row in range(n_rows(x)):
             self.seen += 1
             labels = self._labels(y[row])
@@ -173,6 +199,42 @@ class ClassBalancedBuffer(Buffer):
                 self.store.put(slot, x, y, row, task)
                 self._stored.update(labels)
 
+    def _add_single(self, x: Inputs, y: Tensor, task: Hashable | None) -> None:
+        """CBRS for single labels; the rows kept are written to the store at the end."""
+        class_of, slots = self._mirror()
+        written: dict[int, int] = {}  # slot -> row (a later row may take the same slot)
+        for row, c in enumerate(y.tolist()):
+            self.seen += 1
+            self.seen_per_class[c] = self.seen_per_class.get(c, 0) + 1
+            if self.store.size < self.capacity:
+                slot = self.store.size
+                self.store.size += 1
+                class_of.append(c)
+                slots.setdefault(c, []).append(slot)
+            else:
+                slot = self._victim([c])
+                if slot is None:
+                    continue
+                old = class_of[slot]
+                self._stored[old] -= 1
+                mine = slots[old]
+                mine.pop(bisect.bisect_left(mine, slot))
+                bisect.insort(slots.setdefault(c, []), slot)
+                class_of[slot] = c
+            self._stored[c] += 1
+            written[slot] = row
+        self.store.put_many(list(written), x, y, list(written.values()), task)
+
+    def _mirror(self) -> tuple[list[int], dict[int, list[int]]]:
+        """The slot -> class list and class -> slots lists (rebuilt after a restore)."""
+        if self._class_of is None:
+            y = self.store.y[: self.store.size] if self.store.y is not None else None
+            self._class_of = y.tolist() if y is not None else []
+            self._slots = {}
+            for slot, c in enumerate(self._class_of):
+                self._slots.setdefault(c, []).append(slot)
+        return self._class_of, self._slots
+
     def class_counts(self) -> dict[int, int]:
         """Stored rows per class, kept up to date as rows come and go (no rescan)."""
         return {c: n for c, n in sorted(self._stored.items()) if n}
@@ -185,6 +247,7 @@ class ClassBalancedBuffer(Buffer):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self._stored = Counter(super().class_counts())
+        self._class_of = None  # the Python mirror is rebuilt from the restored rows
         self.seen_per_class = {int(c): int(n) for c, n in
                                state.get("seen_per_class", {}).items()}
 
@@ -194,7 +257,9 @@ class ClassBalancedBuffer(Buffer):
             return [int(target)]
         return torch.nonzero(target).flatten().tolist()
 
-    def _rows_of(self, c: int) -> Tensor:
+    def _rows_of(self, c: int) -> Tensor | list[int]:
+        if self.store.y is None or self.store.y.dim() == 1:  # (None: first rows pending)
+            return self._mirror()[1].get(c, [])
         y = self.store.y[: self.store.size]
         if y.dim() == 1:
             return torch.nonzero(y == c).flatten()
@@ -202,11 +267,11 @@ class ClassBalancedBuffer(Buffer):
             return torch.empty(0, dtype=torch.long)
         return torch.nonzero(y[:, c] > 0).flatten()
 
-    def _pick(self, rows: Tensor) -> int:
+    def _pick(self, rows: Tensor | list[int]) -> int:
         return int(rows[torch.randint(len(rows), (1,), generator=self.generator)])
 
     def _victim(self, labels: Sequence[int]) -> int | None:
-        if self.store.y.dim() == 1:  # (the running counts, no dict rebuilt per row)
+        if self.store.y is None or self.store.y.dim() == 1:  # single label: running counts
             stored = self._stored
             largest = max(stored.values())
             big = sorted(c for c, n in stored.items() if n == largest)

@@ -105,7 +105,8 @@ class StreamMixin:
         # reset_optimizer: a fresh optimizer when a task opens, kept within it
         optimizer = self._optimizer(cfg.lr, fresh=cfg.reset_optimizer and not stream.learned)
         losses: list[float] = []
-        if not self.model.training:  # (a walk over every module: only when needed)
+        mode = self.mode_matters()  # a walk over every module, only when it changes results
+        if mode and not self.model.training:
             self.model.train()
         for epoch in range(cfg.epochs):
             self.epoch = epoch
@@ -114,7 +115,8 @@ class StreamMixin:
                 idx = order[start : start + cfg.batch_size]
                 batch = StepBatch(take(x, idx), y[idx], self.task, n_new=len(idx))
                 losses.append(self.train_step(batch, optimizer))
-        self.model.eval()  # as after fit_task: ready to predict
+        if mode:
+            self.model.eval()  # as after fit_task: ready to predict
         stream.keep(x, y)
         return sum(losses) / len(losses)
 

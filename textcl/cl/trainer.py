@@ -119,6 +119,17 @@ class ContinualTrainer(StreamMixin):
     def _model_version(self) -> tuple[int, int]:
         return (getattr(_head(self.model), "version", 0), getattr(self.model, "version", 0))
 
+    def mode_matters(self) -> bool:
+        """Whether train/eval mode changes what the model computes (dropout, batch norm,
+        anything unknown); ``False`` for models built only of mode-free layers, whose
+        mode the stream trainer then leaves alone (a walk over every module per step)."""
+        version = self._model_version()
+        cached = getattr(self, "_mode_cache", None)
+        if cached is None or cached[0] != version:
+            matters = not all(_mode_free(m) for m in self.model.modules())
+            self._mode_cache = (version, matters)
+        return self._mode_cache[1]
+
     def _optimizer(self, lr: float, fresh: bool | None = None) -> torch.optim.Optimizer:
         """The optimizer at learning rate ``lr``: a new one when ``fresh`` (default:
         ``reset_optimizer``) or when the parameter set changed."""
@@ -303,3 +314,15 @@ class ContinualTrainer(StreamMixin):
         self._stream = None
         if state.get("stream") is not None:
             self._stream = StreamTask.from_state(state["stream"], self.config.stream_task_memory)
+
+
+MODE_FREE = (nn.Linear, nn.Embedding, nn.EmbeddingBag, nn.Sequential, nn.ModuleList,
+             nn.ModuleDict, nn.ParameterList, nn.ReLU, nn.Tanh, nn.GELU, nn.Sigmoid,
+             nn.Identity, nn.LayerNorm, nn.Flatten)
+
+
+def _mode_free(module: nn.Module) -> bool:
+    """A layer whose own output does not depend on train/eval mode: torch's plain layers,
+    or a textcl head (none reads ``self.training``; its dropout layers, when it has some,
+    are modules of their own and count as mode-dependent)."""
+    return isinstance(module, MODE_FREE) or type(module).__module__.startswith("textcl.heads.")
