@@ -3,6 +3,7 @@ against the same number of tweets drawn at random, on CrisisLex T26 in time orde
 
     python scripts/eval_relearn.py [--memory 1000] [--share 0.2] [--budget 20]
                                    [--tasks informativeness,event_type] [--out DIR]
+                                   [--seeds 0,1,2]
 
 Three runs of ``textcl stream`` (the library pipeline; word2vec, the classifiers and the
 selection on; keywords and the drift report off), identical but for the relearn memory:
@@ -45,8 +46,8 @@ from textcl.text.tokenize import TweetTokenizer
 FILLS = ("none", "random", "picks", "representative")
 
 
-def run(t26: Path, fill: str, args: argparse.Namespace) -> Path:
-    out = args.out / fill
+def run(t26: Path, fill: str, args: argparse.Namespace, seed: int = 0) -> Path:
+    out = args.out / (fill if seed == 0 else f"{fill}-seed{seed}")
     if args.reuse and (out / "summary.json").exists():
         return out
     data = PipelineConfig().model_dump()
@@ -54,7 +55,7 @@ def run(t26: Path, fill: str, args: argparse.Namespace) -> Path:
     data["drift"]["enabled"] = False
     data["output"]["checkpoint"] = False
     data["classifier"].update({"labels": args.tasks, "predictions": False})
-    data["selection"].update({"enabled": True, "budget": args.budget,
+    data["selection"].update({"enabled": True, "budget": args.budget, "seed": seed,
                               "relearn": 0 if fill == "none" else args.memory,
                               "relearn_share": args.share,
                               "relearn_fill": "picks" if fill == "none" else fill})
@@ -112,6 +113,20 @@ def event_memory(out: Path, events: dict[str, list[str]], seed: int = 0) -> tupl
     return (round(float(np.mean(scores)), 4) if scores else float("nan")), len(scores)
 
 
+def _mean(runs: list[dict[str, float]], key: str) -> float:
+    return float(np.mean([r[key] for r in runs]))
+
+
+def _shown(runs: list[dict[str, float]], key: str, digits: int = 3) -> str:
+    """``mean ± half range`` over the seeds' runs (the mean alone for one seed)."""
+    values = [r[key] for r in runs]
+    mean = float(np.mean(values))
+    if len(values) == 1:
+        return f"{mean:13.{digits}f}"
+    spread = (max(values) - min(values)) / 2
+    return f"{mean:7.{digits}f}±{spread:.{digits}f}".rjust(13)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--memory", type=int, default=1000)
@@ -124,29 +139,39 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("out/eval_relearn"))
     parser.add_argument("--reuse", action="store_true",
                         help="keep the runs already in --out (only measure)")
+    parser.add_argument("--seeds", default="0",
+                        help="selection seeds (what is picked at random, what is re-learned "
+                             "when): each fill runs once per seed; figures are means")
     args = parser.parse_args()
     args.tasks = (args.tasks or ("topic" if args.data == "T6" else
                                  "informativeness,event_type")).split(",")
     source = shared_data_dir() / "crisislex" / args.data
-    outs = {fill: run(source, fill, args) for fill in FILLS}
+    seeds = [int(x) for x in args.seeds.split(",")]
+    # nothing re-learned: the seed changes only the picks, which nothing uses: one run
+    outs = {fill: [run(source, fill, args, seed) for seed in (seeds if fill != "none"
+                                                              else seeds[:1])]
+            for fill in FILLS}
     events = past_events(source, args.past_days)
     print(f"CrisisLex {args.data}, daily windows; relearn memory {args.memory} tweets, share "
-          f"{args.share}, {args.budget} picks a window")
+          f"{args.share}, {args.budget} picks a window; means over seeds {seeds} "
+          f"(± half the range)")
     results: dict[str, dict] = {fill: {} for fill in FILLS}
     for task in args.tasks:
         print(f"\nclassifier {task}")
-        print(f"{'relearn':14s} {'preq acc':>8s} {'macro-F1':>8s} {'earlier':>8s} "
-              f"{'forget':>7s} {'relearned':>9s}")
+        print(f"{'relearn':14s} {'preq acc':>13s} {'macro-F1':>13s} {'earlier':>13s} "
+              f"{'forget':>13s} {'relearned':>9s}")
         for fill in FILLS:
-            r = results[fill][task] = classifier_scores(outs[fill], task)
-            print(f"{fill:14s} {r['accuracy']:8.3f} {r['macro_f1']:8.3f} {r['earlier']:8.3f} "
-                  f"{r['forgetting']:7.3f} {r['relearned']:9,}")
+            runs = [classifier_scores(out, task) for out in outs[fill]]
+            r = results[fill][task] = {k: _mean(runs, k) for k in runs[0]}
+            print(f"{fill:14s} " + " ".join(_shown(runs, k) for k in
+                                            ("accuracy", "macro_f1", "earlier", "forgetting"))
+                  + f" {int(r['relearned']):9,}")
     print(f"\nword2vec: how distinct the hashtags of past events still are "
           f"({len(events)} events ended {args.past_days}+ days before the end)")
     for fill in FILLS:
-        score, n = event_memory(outs[fill], events)
-        results[fill]["word2vec_event_memory"] = score
-        print(f"{fill:14s} {score:8.4f}  ({n} events with 2+ keywords in the vocabulary)")
+        scores = [{"memory": event_memory(out, events)[0]} for out in outs[fill]]
+        results[fill]["word2vec_event_memory"] = _mean(scores, "memory")
+        print(f"{fill:14s} {_shown(scores, 'memory', 4)}")
     random = results["random"]
     checks = []
     for fill in ("picks", "representative"):

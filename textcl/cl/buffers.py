@@ -76,7 +76,7 @@ class RowStore:
     def get(self, idx: Tensor) -> tuple[Inputs, Tensor, list[Hashable | None]]:
         """Rows at ``idx``."""
         assert self.x is not None and self.y is not None
-        return take(self.x, idx), self.y[idx], [self.tasks[int(i)] for i in idx]
+        return take(self.x, idx), self.y[idx], [self.tasks[i] for i in idx.tolist()]
 
 
 class Buffer:

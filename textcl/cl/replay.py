@@ -67,11 +67,11 @@ class Replay(BufferAdapter):
 
     def after_step(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
         if self.buffer.online and trainer.epoch == 0:  # each example is offered once
-            idx = torch.arange(batch.n_new)
-            x = {k: v[idx] for k, v in batch.x.items()} if isinstance(batch.x, dict) else (
-                batch.x[idx]
+            n = batch.n_new  # the step's own rows come first (replayed ones after)
+            x = {k: v[:n] for k, v in batch.x.items()} if isinstance(batch.x, dict) else (
+                batch.x[:n]
             )
-            self.buffer.add(x, batch.y[idx], batch.task)
+            self.buffer.add(x, batch.y[:n], batch.task)
 
     def after_task(self, trainer: ContinualTrainer, x: Inputs, y: Tensor, task: Any) -> None:
         if not self.buffer.online:
