@@ -65,6 +65,7 @@ class ContinualTrainer(StreamMixin):
         self.optimizer: torch.optim.Optimizer | None = None
         self._stream: StreamTask | None = None  # the open stream task, see StreamMixin
         self._opt_version: tuple[int, int] | None = None
+        self._mode_cache: tuple[tuple[int, int], bool] | None = None  # (version, matters)
 
     # -- model calls ----------------------------------------------------------------
     @property
@@ -124,8 +125,7 @@ class ContinualTrainer(StreamMixin):
         anything unknown); ``False`` for models built only of mode-free layers, whose
         mode the stream trainer then leaves alone (a walk over every module per step)."""
         version = self._model_version()
-        cached = getattr(self, "_mode_cache", None)
-        if cached is None or cached[0] != version:
+        if self._mode_cache is None or self._mode_cache[0] != version:
             matters = not all(_mode_free(m) for m in self.model.modules())
             self._mode_cache = (version, matters)
         return self._mode_cache[1]

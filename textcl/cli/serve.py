@@ -52,10 +52,9 @@ def start_dashboard(out: Path, host: str, port: int, token: str | None) -> Dashb
     return server
 
 
-def keep_serving(server: DashboardServer) -> None:
-    """After the stream: serve until Ctrl-C, then stop."""
-    console.print(f"the stream ended; the dashboard stays at {server.url}: Ctrl-C to stop",
-                  highlight=False)
+def keep_serving(server: DashboardServer, message: str) -> None:
+    """Print ``message``, serve until Ctrl-C, then stop."""
+    console.print(message, highlight=False, soft_wrap=True)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             server.wait()
@@ -75,18 +74,7 @@ def serve(
     try:
         if out.exists() and not out.is_dir():
             raise ValueError(f"{out}: not a folder; give the run's output folder")
-        _check_host(host, token)
-        from textcl.serve import DashboardServer
-
-        server = DashboardServer(out, host, port, token)
-        url = server.start()
+        server = start_dashboard(out, host, port, token)
     except (ValueError, OSError) as exc:
         error_exit(exc)
-    console.print(f"dashboard of {escape(str(out))}: [bold]{url}[/] (labels go to "
-                  f"{escape(str(out))}{os.sep}labels.jsonl; Ctrl-C to stop)",
-                  highlight=False, soft_wrap=True)
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            server.wait()
-    finally:
-        server.stop()
+    keep_serving(server, "Ctrl-C to stop")

@@ -211,7 +211,8 @@ def stream(
         )
     _print_summary(summary, out_dir)
     if server is not None:
-        keep_serving(server)
+        keep_serving(server, f"the stream ended; the dashboard stays at {server.url}: "
+                     "Ctrl-C to stop")
 
 
 def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
 
-from textcl.keywords.groups import stable_hash
+from textcl.keywords.groups import DisjointSets, stable_hash
 
 __all__ = ["EventExamples"]
 
@@ -69,17 +69,11 @@ class EventExamples:
         size = max(len(self._heap), 1)
         alone: Counter[str] = Counter(t for h in hits for t in h)
         pairs = Counter(p for h in hits if len(h) > 1 for p in combinations(sorted(h), 2))
-        parent = {t: t for t in terms}
-
-        def root(t: str) -> str:
-            while parent[t] != t:
-                parent[t] = parent[parent[t]]
-                t = parent[t]
-            return t
-
+        linking = DisjointSets(terms)
+        root = linking.find
         for (a, b), together in pairs.items():
             if together >= min_together and together * size >= lift * alone[a] * alone[b]:
-                parent[root(a)] = root(b)
+                linking.union(a, b)
         sets: dict[str, list[str]] = {}
         for term in terms:
             sets.setdefault(root(term), []).append(term)
@@ -96,7 +90,7 @@ class EventExamples:
                 if together >= min_together and ratio >= best_lift:
                     best, best_lift = r, ratio
             if best is not None:
-                parent[term] = best
+                linking.union(term, best)
                 loose.remove(term)
         out: dict[str, list[str]] = {}
         for term in terms:

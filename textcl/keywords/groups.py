@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["EventGroups", "TweetSample", "stable_hash"]
+__all__ = ["DisjointSets", "EventGroups", "TweetSample", "stable_hash"]
 
 
 def stable_hash(tokens: Iterable[str]) -> int:
@@ -34,6 +34,24 @@ def stable_hash(tokens: Iterable[str]) -> int:
     collisions); both C-level checksums, several times cheaper than a cryptographic hash."""
     data = "\x1f".join(tokens).encode("utf-8", "surrogatepass")
     return (zlib.crc32(data) << 31) ^ zlib.adler32(data)
+
+
+class DisjointSets:
+    """Union-find over hashable items (path halving): which items are linked together."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.parent = {item: item for item in items}
+
+    def find(self, item: Any) -> Any:
+        parent = self.parent
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    def union(self, absorbed: Any, kept: Any) -> None:
+        """Link the sets of ``absorbed`` and ``kept``; the set keeps ``kept``'s root."""
+        self.parent[self.find(absorbed)] = self.find(kept)
 
 
 class TweetSample:
@@ -117,25 +135,18 @@ class EventGroups:
         if len(group_ids) < 2:
             return []
         occurrences, shared = self._shares(sample, set(self.group_of))
-        parent = {g: g for g in group_ids}
-
-        def root(g: int) -> int:
-            while parent[g] != g:
-                parent[g] = parent[parent[g]]
-                g = parent[g]
-            return g
-
+        sets = DisjointSets(group_ids)
         for (term, other), c in sorted(shared.items()):
             own = self.group_of[term]
             n = occurrences[term]
             if other != own and n >= self.min_count and c >= self.assoc * n:
-                a, b = root(own), root(other)
+                a, b = sets.find(own), sets.find(other)
                 if a != b:
-                    parent[max(a, b)] = min(a, b)
-        merges = [(g, root(g)) for g in group_ids if root(g) != g]
+                    sets.union(max(a, b), min(a, b))  # the older id is kept
+        merges = [(g, sets.find(g)) for g in group_ids if sets.find(g) != g]
         if merges:
             for term, g in self.group_of.items():
-                self.group_of[term] = root(g)
+                self.group_of[term] = sets.find(g)
         return merges
 
     def place(self, newcomers: list[str], sample: list[frozenset[str]]) -> dict[str, int]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["keyword_spans", "leading_keywords"]
+__all__ = ["add_transition", "keyword_spans", "leading_keywords"]
 
 Span = list[Any]  # [entered: datetime, left: datetime | None (still in), event group | None]
 
@@ -22,15 +22,20 @@ def _read_spans(path: Path) -> tuple[dict[str, list[Span]], datetime | None]:
             if not line.strip():
                 continue
             row = orjson.loads(line)
-            when = datetime.fromisoformat(row["time"])
-            last = when
-            own = spans.get(row["term"])
-            is_in = bool(own) and own[-1][1] is None
-            if row["action"] == "in" and not is_in:
-                spans.setdefault(row["term"], []).append([when, None, row.get("group")])
-            elif row["action"] != "in" and is_in:
-                own[-1][1] = when
+            last = datetime.fromisoformat(row["time"])
+            add_transition(spans, row, last)
     return spans, last
+
+
+def add_transition(spans: dict[str, list[Span]], row: dict[str, Any], when: Any) -> None:
+    """Apply one log line to each term's spans: an ``in`` opens a span at ``when`` (unless
+    the term is in already), anything else closes the open one."""
+    own = spans.get(row["term"])
+    is_in = bool(own) and own[-1][1] is None
+    if row["action"] == "in" and not is_in:
+        spans.setdefault(row["term"], []).append([when, None, row.get("group")])
+    elif row["action"] != "in" and is_in:
+        own[-1][1] = when
 
 
 def _held(spans: list[Span], last: datetime | None) -> float:

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from textcl.keywords.history import add_transition
 from textcl.serve.tail import JsonlTail
 
 __all__ = ["RunView"]
@@ -37,22 +38,20 @@ class _Keywords:
 
     def __init__(self) -> None:
         self.current: dict[str, dict[str, Any]] = {}
-        self.spans: dict[str, list[list[str | None]]] = {}
+        self.spans: dict[str, list[list[Any]]] = {}  # [in, out | None, group] per span
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
         self.transitions = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        term, time = str(row.get("term", "")), row.get("time")
+        if "term" not in row or "action" not in row:
+            return  # not a transition line
         self.transitions += 1
         self.recent.append(row)
-        spans = self.spans.setdefault(term, [])
+        add_transition(self.spans, row, row.get("time"))
         if row.get("action") == "in":
-            self.current[term] = row
-            spans.append([time, None])
+            self.current[row["term"]] = row
         else:
-            self.current.pop(term, None)
-            if spans and spans[-1][1] is None:
-                spans[-1][1] = time
+            self.current.pop(row["term"], None)
 
     def state(self) -> dict[str, Any]:
         members = sorted(self.current.values(), key=lambda r: (-float(r.get("score", 0)),
