@@ -5,6 +5,9 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import torch
+
+from textcl.cl.adapter import Adapter
 from textcl.input.readers import TweetReader
 from textcl.input.rejects import Reject
 from textcl.types import Tweet
@@ -60,3 +63,25 @@ class Crash:
 
     def load_state_dict(self, state: dict) -> None:
         pass
+
+
+class PathRecorder(Adapter):
+    """The SI path integral computed the slow way: ``-grad * (theta_new - theta_old)`` in
+    float64 from copies of the gradients the optimizer applied and of the weights."""
+
+    def __init__(self) -> None:
+        self.w: dict[str, torch.Tensor] = {}
+        self._before: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def before_task(self, trainer, x, y, task) -> None:
+        self.w = {}  # SI integrates each task's path on its own
+
+    def before_step(self, trainer, batch) -> None:
+        self._before = {n: (p.grad.double().clone(), p.detach().double().clone())
+                        for n, p in trainer.model.named_parameters() if p.grad is not None}
+
+    def after_step(self, trainer, batch) -> None:
+        params = dict(trainer.model.named_parameters())
+        for name, (grad, old) in self._before.items():
+            step = -grad * (params[name].detach().double() - old)
+            self.w[name] = self.w.get(name, torch.zeros_like(step)) + step

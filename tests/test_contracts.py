@@ -159,13 +159,17 @@ def test_checkpoint_round_trip_ends_like_an_uninterrupted_run(
 def _adapter_factories() -> dict[str, Callable[[], object]]:
     from textcl.cl import (
         AGEM,
+        AGSCL,
         EWC,
+        GEM,
         MAS,
         SI,
+        VCL,
         BiC,
         GenerativeReplay,
         LwF,
         NearestMeanOfExemplars,
+        PrototypeAdapter,
         Replay,
         ReservoirBuffer,
         StreamingLDA,
@@ -175,15 +179,19 @@ def _adapter_factories() -> dict[str, Callable[[], object]]:
 
     return {
         "AGEM": lambda: AGEM(ReservoirBuffer(40, seed=1), ref_batch=16),
+        "AGSCL": lambda: AGSCL(seed=1),
+        "GEM": lambda: GEM(ReservoirBuffer(40, seed=1), rows_per_task=10, seed=1),
         "BiC": lambda: BiC(ClassBalancedBuffer(40, seed=1), val_per_class=4, steps=20),
         "EWC": lambda: EWC(lam=5.0, fisher_examples=64),
         "GenerativeReplay": lambda: GenerativeReplay(batch_size=16, seed=1),
         "LwF": lambda: LwF(),
         "MAS": lambda: MAS(examples=64),
         "NearestMeanOfExemplars": lambda: NearestMeanOfExemplars(ReservoirBuffer(40, seed=1)),
+        "PrototypeAdapter": lambda: PrototypeAdapter(),
         "Replay": lambda: Replay(ReservoirBuffer(40, seed=1), batch_size=16),
         "SI": lambda: SI(),
         "StreamingLDA": lambda: StreamingLDA(),
+        "VCL": lambda: VCL(coreset_size=5, seed=1),
         "WeightAligning": lambda: WeightAligning(),
     }
 

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 import torch
+from helpers import PathRecorder
 from torch import nn
 
 from textcl.cl import (
@@ -214,6 +215,30 @@ def test_agem_step_never_points_against_the_reference_gradient() -> None:
     assert agem.projections > 0
 
 
+def test_agem_reuses_its_reference_gradient_between_refreshes() -> None:
+    def run(refresh_every: int) -> tuple[int, list[torch.Tensor]]:
+        agem = AGEM(ReservoirBuffer(64, seed=0), ref_batch=32, refresh_every=refresh_every)
+        draws = 0
+        sample = agem.buffer.sample
+
+        def counted(n: int):
+            nonlocal draws
+            draws += 1
+            return sample(n)
+
+        agem.buffer.sample = counted
+        trainer = ContinualTrainer(linear(), [agem], epochs=1, lr=0.05, batch_size=8)
+        trainer.fit_task(*blobs([0, 1], n=32), "A")
+        trainer.fit_task(*blobs([2, 3], n=48, seed=4), "B")  # 12 steps with a memory
+        return draws, [p.detach().clone() for p in trainer.model.parameters()]
+
+    every, _ = run(1)
+    fourth, weights = run(4)
+    assert (every, fourth) == (12, 3)
+    _, weights_again = run(4)
+    assert all(torch.equal(a, b) for a, b in zip(weights, weights_again, strict=True))
+
+
 def test_herding_picks_exemplars_whose_mean_tracks_the_class_mean() -> None:
     g = torch.Generator().manual_seed(0)
     feats = torch.nn.functional.normalize(torch.randn(200, 16, generator=g), dim=1)
@@ -395,3 +420,17 @@ def test_generative_replay_reports_its_statistics_as_memory() -> None:
     assert diag.memory_size() == 2 * 2
     x, y, _ = full.sample(500)
     assert (x[y == 0].mean(0) - torch.eye(8)[0] * 3).abs().max() < 0.3
+
+
+def test_si_path_integral_uses_the_gradient_the_optimizer_applied() -> None:
+    """With clipping on, SI's running path integral equals the exact sum of
+    ``-grad * delta`` over the clipped gradients, step by step (float64 reference)."""
+    si, recorder = SI(c=1.0), PathRecorder()
+    trainer = ContinualTrainer(linear(), [si, recorder], epochs=3, lr=0.05, grad_clip=0.05)
+    x, y = blobs([0, 1], n=40)
+    trainer.fit_task(x, y, "A")
+    trainer.fit_task(*blobs([2, 3], n=40, seed=2), "B")  # task B's path, after a penalty
+    assert set(si._w) == set(recorder.w)
+    for name, exact in recorder.w.items():
+        assert float(exact.abs().sum()) > 0
+        torch.testing.assert_close(si._w[name].double(), exact, rtol=1e-4, atol=1e-7)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
 import transformers
+from helpers import PathRecorder
 
-from textcl.cl import AGEM, EWC, ContinualTrainer, HerdingBuffer, Replay, ReservoirBuffer
+from textcl.cl import AGEM, EWC, SI, ContinualTrainer, HerdingBuffer, Replay, ReservoirBuffer
 from textcl.cl.adapter import StepBatch
 from textcl.cl.hf import ContinualHFTrainer, LogitsModule
 from textcl.cl.importance import _loop_stats, _vmap_stats
@@ -17,15 +17,6 @@ from textcl.cl.importance import _loop_stats, _vmap_stats
 LENGTH = 8
 TASK_A = (0, 1)
 TASK_B = (2, 3)
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """A tiny model runs much faster on one thread of a shared, busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def tiny_bert(seed: int = 0) -> transformers.BertForSequenceClassification:
@@ -148,6 +139,23 @@ def test_ewc_importance_after_first_task(tmp_path: Path) -> None:
 
     trainer.train_task(make_rows(TASK_B, 32, seed=2), task="B")
     assert ewc.penalty_value(module) > 1e-4  # the weights moved away from task A's
+
+
+@needs_accelerate
+def test_si_integrates_the_path_of_the_clipped_gradients(tmp_path: Path) -> None:
+    """SI's path integral under transformers.Trainer (which clips gradients and clears
+    them after each step) equals the exact sum of ``-grad * delta`` over the steps."""
+    si, recorder = SI(c=1.0), PathRecorder()
+    trainer = ContinualHFTrainer(
+        model=tiny_bert(), args=hf_args(tmp_path, max_grad_norm=0.1), adapters=[si, recorder]
+    )
+    trainer.train_task(make_rows(TASK_A, 32, seed=1), task="A")
+    assert set(si._w) == set(recorder.w)
+    total = sum(float(w.abs().sum()) for w in recorder.w.values())
+    assert total > 0
+    for name, exact in recorder.w.items():
+        torch.testing.assert_close(si._w[name].double(), exact, rtol=1e-3, atol=1e-6)
+    assert sum(float(a.sum()) for a in si.A.values()) > 0  # importance from that path
 
 
 @needs_accelerate

@@ -66,6 +66,10 @@ class Adapter:
     def after_backward(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
         """Edit gradients before the optimizer step (quadratic penalties, A-GEM projection)."""
 
+    def before_step(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
+        """Called right before the optimizer step, after every gradient edit and clipping
+        (the gradients the optimizer will apply; SI's path integral)."""
+
     def after_step(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
         """Called after the optimizer step (SI path integral, online buffer updates)."""
 

@@ -78,7 +78,8 @@ class LogitsModule(nn.Module):
 
 
 class _AdapterStepCallback(transformers.TrainerCallback):
-    """Runs the adapters' ``after_step`` hooks once the optimizer has stepped."""
+    """Runs the adapters' ``before_step`` hooks once the gradients are clipped and their
+    ``after_step`` hooks once the optimizer has stepped (before the gradients are cleared)."""
 
     def __init__(self, trainer: ContinualHFTrainer) -> None:
         self.trainer = trainer
@@ -94,7 +95,17 @@ class _AdapterStepCallback(transformers.TrainerCallback):
         self.trainer.continual.epoch = int(state.epoch or 0)
         return control
 
-    def on_step_end(
+    def on_pre_optimizer_step(
+        self,
+        args: transformers.TrainingArguments,
+        state: transformers.TrainerState,
+        control: transformers.TrainerControl,
+        **kwargs: Any,
+    ) -> transformers.TrainerControl:
+        self.trainer._before_step()
+        return control
+
+    def on_optimizer_step(
         self,
         args: transformers.TrainingArguments,
         state: transformers.TrainerState,
@@ -112,8 +123,8 @@ class ContinualHFTrainer(transformers.Trainer):
     ``LogitsModule(self.model)``: task-level hooks (``before_task``, ``after_task``) run on
     the whole ``train_dataset`` gathered through the data collator, step-level hooks
     (``augment``, ``penalty``, ``after_backward``) in :meth:`training_step`, and
-    ``after_step`` from a callback after each optimizer step. The model must return
-    ``.logits``; its ``labels`` are class indices (or multi-hot rows when
+    ``before_step`` and ``after_step`` from a callback around each optimizer step. The
+    model must return ``.logits``; its ``labels`` are class indices (or multi-hot rows when
     ``config.problem_type == "multi_label_classification"``).
     """
 
@@ -298,6 +309,12 @@ class ContinualHFTrainer(transformers.Trainer):
             adapter.after_backward(cont, batch)
         self._last_batch = batch
         return total.detach()
+
+    def _before_step(self) -> None:
+        if self._last_batch is None:
+            return
+        for adapter in self.continual.adapters:
+            adapter.before_step(self.continual, self._last_batch)
 
     def _after_step(self) -> None:
         batch, self._last_batch = self._last_batch, None

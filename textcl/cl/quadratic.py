@@ -183,9 +183,13 @@ class SI(QuadraticConsolidation):
     """Synaptic Intelligence (Zenke et al. 2017).
 
     Along the training path each weight accumulates ``w += -grad * delta`` (its share of
-    the loss decrease; ``grad`` is the gradient the optimizer applied, penalty included).
-    At task end ``Omega = w / (Delta**2 + xi)`` with ``Delta`` the weight's total change
-    over the task. Importances add up across tasks.
+    the loss decrease; ``grad`` is the gradient the optimizer applied, penalty, clipping
+    and projections included). At task end ``Omega = w / (Delta**2 + xi)`` with ``Delta``
+    the weight's total change over the task. Importances add up across tasks.
+
+    The path term is split around the optimizer step, ``w += grad * theta_old`` just
+    before it and ``w -= grad * theta_new`` just after, so no copy of the weights is
+    kept: two fused multiply-adds per step.
     """
 
     name = "si"
@@ -196,43 +200,49 @@ class SI(QuadraticConsolidation):
         self.xi = xi
         self._w: dict[str, Tensor] = {}
         self._start: dict[str, Tensor] = {}
-        self._names: list[str] = []
+        self._clear_step_lists()
+
+    def _clear_step_lists(self) -> None:
         self._params: list[Tensor] = []
-        self._prev_list: list[Tensor] = []
         self._w_list: list[Tensor] = []
+        # this step's (w, grad, param) triples, between before_step and after_step
+        self._step: tuple[list[Tensor], list[Tensor], list[Tensor]] | None = None
 
     def before_task(self, trainer, x, y, task) -> None:
         super().before_task(trainer, x, y, task)
-        self._w, self._start, self._names = {}, {}, []
-        self._params, self._prev_list, self._w_list = [], [], []
+        self._w, self._start = {}, {}
+        self._clear_step_lists()
+
+    def _track(self, trainer: ContinualTrainer) -> None:
+        """Start (or, after a restore, resume) the path integral of the trainable weights."""
+        named = [(n, p) for n, p in trainer.model.named_parameters() if p.requires_grad]
+        for name, p in named:
+            if name not in self._start:  # a restored task goes on along its path
+                self._start[name] = p.detach().clone()
+                self._w[name] = torch.zeros_like(p)
+        self._params = [p for _, p in named]
+        self._w_list = [self._w[n] for n, _ in named]
 
     @torch.no_grad()
-    def after_backward(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
+    def before_step(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
         if not self._params:  # first step of the task: the weights before any update
-            named = [(n, p) for n, p in trainer.model.named_parameters() if p.requires_grad]
-            self._names = [n for n, _ in named]
-            self._params = [p for _, p in named]
-            for name, p in named:
-                if name not in self._start:  # a restored task goes on along its path
-                    self._start[name] = p.detach().clone()
-                    self._w[name] = torch.zeros_like(p)
-            self._prev_list = [torch.empty_like(p) for p in self._params]
-            self._w_list = [self._w[n] for n in self._names]
-        torch._foreach_copy_(self._prev_list, self._params)
-        super().after_backward(trainer, batch)
+            self._track(trainer)
+        params, w_list = self._params, self._w_list
+        grads = [p.grad for p in params]
+        if any(g is None for g in grads):  # a weight without a gradient does not move
+            keep = [i for i, g in enumerate(grads) if g is not None]
+            params, w_list = [params[i] for i in keep], [w_list[i] for i in keep]
+            grads = [grads[i] for i in keep]
+        torch._foreach_addcmul_(w_list, grads, params)  # w += grad * theta_old
+        self._step = (w_list, grads, params)
 
     @torch.no_grad()
     def after_step(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
-        if not self._params:
+        if self._step is None:
             return
-        grads = [p.grad for p in self._params]
-        if any(g is None for g in grads):
-            grads = [g if g is not None else torch.zeros_like(p)
-                     for g, p in zip(grads, self._params, strict=True)]
-        prev = self._prev_list
-        torch._foreach_sub_(prev, self._params)  # prev := old - new = -delta
-        # w += -grad * delta: each weight's share of the loss decrease along the path
-        torch._foreach_addcmul_(self._w_list, grads, prev)
+        w_list, grads, params = self._step
+        self._step = None
+        torch._foreach_addcmul_(w_list, grads, params, value=-1.0)  # w -= grad * theta_new
 
     def state_dict(self) -> dict[str, Any]:
         """The consolidated importances and the open task's path integral so far."""
@@ -242,7 +252,7 @@ class SI(QuadraticConsolidation):
         super().load_state_dict(state)
         self._w = {k: v.clone() for k, v in state.get("w", {}).items()}
         self._start = {k: v.clone() for k, v in state.get("start", {}).items()}
-        self._names, self._params, self._prev_list, self._w_list = [], [], [], []
+        self._clear_step_lists()
 
     def importance(self, trainer, x, y, task) -> dict[str, Tensor]:
         omega = {}

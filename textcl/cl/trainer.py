@@ -228,6 +228,8 @@ class ContinualTrainer(StreamMixin):
             adapter.after_backward(self, batch)
         if self.config.grad_clip is not None:
             nn.utils.clip_grad_norm_(self.parameters(), self.config.grad_clip)
+        for adapter in self.adapters:
+            adapter.before_step(self, batch)
         optimizer.step()
         for adapter in self.adapters:
             adapter.after_step(self, batch)
@@ -316,6 +318,7 @@ class ContinualTrainer(StreamMixin):
         self._stream = None
         if state.get("stream") is not None:
             self._stream = StreamTask.from_state(state["stream"], self.config.stream_task_memory)
+            self.task = self._stream.task
 
 
 MODE_FREE = (nn.Linear, nn.Embedding, nn.EmbeddingBag, nn.Sequential, nn.ModuleList,
@@ -325,6 +328,7 @@ MODE_FREE = (nn.Linear, nn.Embedding, nn.EmbeddingBag, nn.Sequential, nn.ModuleL
 
 def _mode_free(module: nn.Module) -> bool:
     """A layer whose own output does not depend on train/eval mode: torch's plain layers,
-    or a textcl head (none reads ``self.training``; its dropout layers, when it has some,
-    are modules of their own and count as mode-dependent)."""
-    return isinstance(module, MODE_FREE) or type(module).__module__.startswith("textcl.heads.")
+    or a textcl head or isolation model (none reads ``self.training``; its dropout layers,
+    when it has some, are modules of their own and count as mode-dependent)."""
+    return isinstance(module, MODE_FREE) or type(module).__module__.startswith(
+        ("textcl.heads.", "textcl.cl.isolation."))
