@@ -15,11 +15,15 @@ Scenarios, all over CrisisLex T26's 26 events in time order unless noted:
   head per task (``MultiHeadClassifier``).
 
 Rows: naive fine-tuning, joint training (upper bound), EWC, MAS, SI, LwF, replay
-(reservoir, class-balanced), A-GEM, replay + LwF, DEN, and for class-incremental use also
-iCaRL (herding + nearest mean), replay + BiC, replay + weight aligning and generative
-replay. Columns: ACC, BWT, forgetting (mean over seeds), seconds, memory as a share of the
-training stream. Then the per-step cost of each adapter against a plain step in the same
-run. Writes ``results.json``, ``results.md`` and accuracy-matrix heatmaps to ``--out``.
+(reservoir, class-balanced), A-GEM (its reference gradient every step, and every 4th
+step), GEM, replay + LwF, streaming LDA, VCL (a mean-field
+Bayesian MLP with a 20-row coreset per task), AGS-CL, DEN; for class-incremental use also
+iCaRL (herding + nearest mean), replay + BiC, replay + weight aligning, generative replay
+and nearest prototypes; for task-incremental use the parameter-isolation methods
+(progressive networks, PackNet, Piggyback, CPG). Columns: ACC, BWT, forgetting (mean over
+seeds), seconds, memory as a share of the training stream, parameters. Then the per-step
+cost of each adapter against a plain step in the same run. Writes ``results.json``,
+``results.md`` and accuracy-matrix heatmaps to ``--out``.
 """
 
 from __future__ import annotations
@@ -38,9 +42,13 @@ from torch import nn
 
 from textcl.cl import (
     AGEM,
+    AGSCL,
     EWC,
+    GEM,
     MAS,
     SI,
+    VCL,
+    BayesianMLP,
     BiC,
     ClassBalancedBuffer,
     ContinualTrainer,
@@ -48,6 +56,7 @@ from textcl.cl import (
     HerdingBuffer,
     LwF,
     NearestMeanOfExemplars,
+    PrototypeAdapter,
     Replay,
     ReservoirBuffer,
     StepBatch,
@@ -55,6 +64,7 @@ from textcl.cl import (
     TrainConfig,
     WeightAligning,
 )
+from textcl.cl.isolation import equal_shares, make_isolation
 from textcl.datasets import TWEETEVAL_TASKS, crisislex_events, tweeteval_task
 from textcl.features import SentenceEncoder, cached_features
 from textcl.heads import ExpandableMLP, MLPClassifier, MultiHeadClassifier, fit_task_den
@@ -138,7 +148,13 @@ def tweeteval_scenario(encoder: SentenceEncoder, train: int, test: int) -> Scena
 
 
 # -- models and methods -----------------------------------------------------------------
-def make_model(scenario: Scenario, dim: int, hidden: int, dropout: float) -> nn.Module:
+def make_model(scenario: Scenario, dim: int, hidden: int, dropout: float,
+               bayesian: bool = False) -> nn.Module:
+    if bayesian:  # VCL's mean-field body (and growing head); no dropout
+        if scenario.kind == "task":
+            return BayesianMLP(dim, (hidden,), head=MultiHeadClassifier(hidden))
+        return BayesianMLP(dim, (hidden,), n_classes=0 if scenario.kind == "class"
+                           else scenario.n_classes)
     if scenario.kind == "task":
         return MLPClassifier(dim, (hidden,), head=MultiHeadClassifier(hidden),
                              dropout=dropout)
@@ -166,9 +182,14 @@ def methods(kind: str, replay_batch: int | None = None) -> dict[str, Adapters]:
         "lwf": lambda cap, seed: [LwF(weight=1.0, temperature=2.0)],
         "replay-reservoir": lambda cap, seed: [Replay(ReservoirBuffer(cap, seed=seed), rb)],
         "replay-balanced": replay_cb,
-        "agem": lambda cap, seed: [AGEM(ReservoirBuffer(cap, seed=seed), ref_batch=256)],
+        "agem": lambda cap, seed: [AGEM(ReservoirBuffer(cap, seed=seed))],
+        "agem-refresh4": lambda cap, seed: [AGEM(ReservoirBuffer(cap, seed=seed),
+                                                 refresh_every=4)],
+        "gem": lambda cap, seed: [GEM(ReservoirBuffer(cap, seed=seed))],
         "replay+lwf": lambda cap, seed: [*replay_cb(cap, seed), LwF(weight=1.0)],
         "slda": lambda cap, seed: [StreamingLDA(shrinkage=0.1)],
+        "vcl": lambda cap, seed: [VCL(coreset_size=20, seed=seed)],
+        "ags-cl": lambda cap, seed: [AGSCL(seed=seed)],
     }
     if kind == "class":
         def bic(cap: int, seed: int) -> list:
@@ -182,10 +203,23 @@ def methods(kind: str, replay_batch: int | None = None) -> dict[str, Adapters]:
         table["replay+bic"] = bic
         table["replay+wa"] = lambda cap, seed: [*replay_cb(cap, seed), WeightAligning()]
         table["icarl"] = icarl
+        table["prototypes"] = lambda cap, seed: [PrototypeAdapter()]
         table["generative-replay"] = lambda cap, seed: [GenerativeReplay(seed=seed)]
         table["generative-replay-diag"] = lambda cap, seed: [
             GenerativeReplay(covariance="diag", seed=seed)]
+    if kind == "task":  # built by make_isolation in run_method (model and adapters)
+        table |= {name: lambda cap, seed: [] for name in ("pnn", "packnet", "piggyback", "cpg")}
     return table
+
+
+def isolation_methods(n_tasks: int) -> dict[str, dict]:
+    """Parameter-isolation rows (task-incremental only): method -> factory options. PackNet
+    gives each task an equal share of the body; PNN columns are 64 units wide; CPG keeps
+    half of the free weights per task (later tasks reuse old ones through their masks)."""
+    return {"pnn": {"hidden": (64,)},
+            "packnet": {"hidden": (256,), "keep": equal_shares(n_tasks)},
+            "piggyback": {"hidden": (256,)},
+            "cpg": {"hidden": (256,)}}
 
 
 def evaluate_row(scores: Callable[[Task], float], matrix: AccuracyMatrix, after: int,
@@ -198,7 +232,8 @@ def evaluate_row(scores: Callable[[Task], float], matrix: AccuracyMatrix, after:
 
 
 def task_score(trainer: ContinualTrainer, scenario: Scenario, task: Task) -> float:
-    if scenario.kind == "task" and task.key not in trainer.model.head.tasks:
+    if scenario.kind == "task" and task.key not in getattr(trainer.model, "head",
+                                                           trainer.model).tasks:
         return float("nan")
     if scenario.kind == "class":
         known = trainer.model.head.n_classes
@@ -214,9 +249,13 @@ def run_method(scenario: Scenario, name: str, factory: Adapters, cfg: TrainConfi
                capacity: int, hidden: int, dropout: float) -> dict:
     torch.manual_seed(seed)
     dim = scenario.tasks[0].x_train.shape[1]
-    model = make_model(scenario, dim, hidden, dropout)
-    trainer = ContinualTrainer(model, factory(capacity, seed), TrainConfig(**{**cfg.__dict__,
-                                                                              "seed": seed}))
+    isolation = isolation_methods(len(scenario.tasks)) if scenario.kind == "task" else {}
+    if name in isolation:
+        model, adapters = make_isolation(name, dim, **isolation[name])
+    else:
+        model = make_model(scenario, dim, hidden, dropout, bayesian=name == "vcl")
+        adapters = factory(capacity, seed)
+    trainer = ContinualTrainer(model, adapters, TrainConfig(**{**cfg.__dict__, "seed": seed}))
     matrix = AccuracyMatrix([t.name for t in scenario.tasks])
     started = time.perf_counter()
     for i, task in enumerate(scenario.tasks):
@@ -224,7 +263,12 @@ def run_method(scenario: Scenario, name: str, factory: Adapters, cfg: TrainConfi
                          n_classes=task.n_classes if scenario.kind != "domain" else None)
         evaluate_row(lambda t: task_score(trainer, scenario, t), matrix, i, scenario.tasks)
     seconds = time.perf_counter() - started
-    return {"matrix": matrix, "seconds": seconds, "memory": trainer.memory_size()}
+    out = {"matrix": matrix, "seconds": seconds, "memory": trainer.memory_size(),
+           "parameters": sum(p.numel() for p in model.parameters())}
+    if hasattr(model, "parameter_report"):  # isolation: frozen backbones and mask bits too
+        report = model.parameter_report().as_dict()
+        out["parameters"], out["parameter_report"] = report["total_parameters"], report
+    return out
 
 
 def run_den(scenario: Scenario, cfg: TrainConfig, seed: int, hidden: int) -> dict:
@@ -250,6 +294,7 @@ def run_den(scenario: Scenario, cfg: TrainConfig, seed: int, hidden: int) -> dic
         evaluate_row(score, matrix, i, scenario.tasks)
     seconds = time.perf_counter() - started
     return {"matrix": matrix, "seconds": seconds, "memory": 0, "expansions": grown,
+            "parameters": sum(p.numel() for p in model.parameters()),
             "hidden": list(model.hidden_sizes)}
 
 
@@ -297,7 +342,8 @@ def step_overhead(scenario: Scenario, cfg: TrainConfig, capacity: int, hidden: i
     dim = scenario.tasks[0].x_train.shape[1]
     factories = {"plain": lambda cap, seed: [], **{
         k: v for k, v in methods(scenario.kind).items()
-        if k in ("ewc", "ewc-online", "mas", "si", "lwf", "replay-reservoir", "agem")}}
+        if k in ("ewc", "ewc-online", "mas", "si", "lwf", "replay-reservoir", "agem",
+                 "agem-refresh4", "gem")}}
     trainers = {}
     for name, factory in factories.items():
         torch.manual_seed(0)
@@ -348,21 +394,27 @@ def summarise(runs: list[dict]) -> dict:
         out[key + "_sd"] = statistics.pstdev(values) if len(values) > 1 else 0.0
     out["seconds"] = statistics.fmean(r["seconds"] for r in runs)
     out["memory"] = max(r["memory"] for r in runs)
+    out["parameters"] = max(r["parameters"] for r in runs)
+    if "parameter_report" in runs[0]:
+        out["mask_bits"] = runs[0]["parameter_report"]["total_bits"]
     return out
 
 
 def table(scenario: Scenario, rows: dict[str, dict]) -> str:
     lines = [f"### {scenario.name} ({scenario.kind}-incremental, {len(scenario.tasks)} tasks, "
              f"{scenario.stream_size:,} training tweets)", "",
-             "| method | ACC | BWT | forgetting | seconds | memory (% of stream) |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "| method | ACC | BWT | forgetting | seconds | memory (% of stream) | parameters |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for name, r in rows.items():
         mem = 100 * r["memory"] / scenario.stream_size
         if "bwt" not in r:
-            lines.append(f"| {name} | {r['acc']:.3f} | – | – | {r['seconds']:.1f} | {mem:.0f} |")
+            lines.append(f"| {name} | {r['acc']:.3f} | – | – | {r['seconds']:.1f} | {mem:.0f} "
+                         "| – |")
             continue
+        bits = f" + {r['mask_bits'] / 8 / 1024:.0f} KiB of masks" if r.get("mask_bits") else ""
         lines.append(f"| {name} | {r['acc']:.3f} ± {r['acc_sd']:.3f} | {r['bwt']:+.3f} | "
-                     f"{r['forgetting']:.3f} | {r['seconds']:.1f} | {mem:.1f} |")
+                     f"{r['forgetting']:.3f} | {r['seconds']:.1f} | {mem:.1f} | "
+                     f"{r['parameters']:,}{bits} |")
     return "\n".join(lines)
 
 

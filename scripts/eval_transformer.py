@@ -12,7 +12,8 @@ L[i][j] (after window i, on window j), for:
 - ``static``: trained on the first window only, never updated;
 - ``naive``: continued training, window after window;
 - ``replay``: continued training with a reservoir of past tweets (5% of the stream);
-- ``ewc``: continued training with EWC.
+- ``ewc``: continued training with EWC, one row per ``--ewc`` strength (the penalty's
+  size against the task loss depends on the Fisher's scale, so several are compared).
 
 Adaptation: how much lower the continual model's loss is on each new window than the
 static model's (mean over windows 2..T). Forgetting: how much a window's loss rises from
@@ -59,8 +60,8 @@ def make_model(kind: str, memory: int, args: argparse.Namespace) -> ContinualTra
     adapters: list = []
     if kind == "replay":
         adapters = [Replay(ReservoirBuffer(memory, seed=args.seed))]
-    elif kind == "ewc":
-        adapters = [EWC(lam=args.ewc, fisher_examples=256)]
+    elif kind.startswith("ewc"):
+        adapters = [EWC(lam=float(kind.split("=", 1)[1]), fisher_examples=256)]
     return ContinualTransformer(
         config={"hidden_size": args.hidden, "num_hidden_layers": args.layers,
                 "num_attention_heads": 2, "intermediate_size": 2 * args.hidden},
@@ -73,6 +74,8 @@ def run(kind: str, windows, memory: int, args: argparse.Namespace) -> tuple[np.n
     n = len(windows)
     matrix = np.full((n, n), np.nan)
     model = make_model("naive" if kind == "static" else kind, memory, args)
+    ewc = next((a for a in model.adapters if isinstance(a, EWC)), None)
+    shares: list[float] = []  # EWC's penalty against the MLM loss after each later window
     trained, seconds = 0, 0.0
     for i, (_, fit, _) in enumerate(windows):
         if kind != "static" or i == 0:
@@ -82,7 +85,12 @@ def run(kind: str, windows, memory: int, args: argparse.Namespace) -> tuple[np.n
             trained += len(fit)
         for j, (_, _, held) in enumerate(windows):
             matrix[i, j] = model.masked_lm_loss(held, seed=1000 + j)
+        if ewc is not None and i > 0:
+            shares.append(ewc.penalty_value(model.trainer.model) / matrix[i, i])
         print(f"  {kind:7s} after window {i}: loss on it {matrix[i, i]:.3f}", flush=True)
+    if shares:
+        print(f"  {kind}: EWC penalty / MLM loss after windows 2..{n}: "
+              + " ".join(f"{v:.2g}" for v in shares), flush=True)
     return matrix, trained / max(seconds, 1e-9)
 
 
@@ -119,7 +127,8 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--vocab", type=int, default=4000)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--ewc", type=float, default=50.0)
+    parser.add_argument("--ewc", default="50,1000,20000",
+                        help="comma list of EWC strengths (lambda), one row each")
     parser.add_argument("--minilm-tweets", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
@@ -137,7 +146,8 @@ def main() -> None:
           f"{memory}")
     results: dict[str, dict] = {}
     matrices = {}
-    for kind in ("static", "naive", "replay", "ewc"):
+    kinds = ["static", "naive", "replay", *(f"ewc λ={lam}" for lam in args.ewc.split(","))]
+    for kind in kinds:
         matrix, rate = run(kind, windows, memory, args)
         matrices[kind] = matrix
         results[kind] = {"matrix": matrix.round(4).tolist(), "tweets_per_s": rate * args.epochs}
