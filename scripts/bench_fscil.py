@@ -36,6 +36,7 @@ import argparse
 import copy
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -44,6 +45,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import Tensor
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_cl  # the same train/test split per event
 
 from textcl.cl import (
     ContinualTrainer,
@@ -109,13 +113,6 @@ def stack(parts: list[tuple[Tensor, int]]) -> tuple[Tensor, Tensor]:
     return x, y
 
 
-def split(n: int, test_share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``bench_cl.py``'s split: a seeded permutation, the first 70% for training."""
-    order = np.random.default_rng(seed).permutation(n)
-    cut = round(n * (1 - test_share))
-    return np.sort(order[:cut]), np.sort(order[cut:])
-
-
 def load_features(encoder: SentenceEncoder) -> tuple[list, Tensor]:
     events = crisislex_events(shared_data_dir() / "crisislex" / "T26")
     texts = [t for e in events for t in e.texts]
@@ -128,7 +125,7 @@ def build_protocol(events: list, feats: Tensor, seed: int, n_base: int | None) -
     for k, event in enumerate(events):
         x = feats[offset : offset + len(event)]
         offset += len(event)
-        tr, te = split(len(event), 0.3, seed + k)
+        tr, te = bench_cl.split(len(event), 0.3, seed + k)
         out.append(Event(event.name, types.index(event.event_type), x[tr], x[te]))
     return Protocol(out, len(out) // 2 if n_base is None else n_base, types)
 

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from textcl.cl.adapter import StepBatch
 from textcl.cl.buffers import Buffer
-from textcl.cl.gem import flat_grad, write_flat_grad
+from textcl.cl.gem import flat_grad, loss_gradient, write_flat_grad
 from textcl.cl.replay import BufferAdapter
 from textcl.cl.rows import Inputs
 
@@ -51,13 +51,10 @@ class AGEM(BufferAdapter):
                 and len(cached) == sum(p.numel() for p in params)):
             return cached
         x, y, tasks = self.buffer.sample(self.ref_batch or batch.n_new or len(batch.y))
-        ref = type(batch)(x, y, tasks[0], tasks)
-        was = trainer.model.training
-        loss, _ = trainer.batch_loss(ref)
-        trainer.model.train(was)
-        grads = list(torch.autograd.grad(loss, params, allow_unused=True))
-        self._ref = flat_grad(params, grads) if self.refresh_every > 1 else None
-        return self._ref if self._ref is not None else flat_grad(params, grads)
+        loss, _ = trainer.batch_loss(type(batch)(x, y, tasks[0], tasks))
+        ref = loss_gradient(loss, params)
+        self._ref = ref if self.refresh_every > 1 else None  # kept only to be reused
+        return ref
 
     def after_backward(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
         if not len(self.buffer):

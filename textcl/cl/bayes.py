@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import torch
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from textcl.heads.incremental import IncrementalClassifier
-from textcl.heads.mlp import ACTIVATIONS
+from textcl.heads.mlp import MLPClassifier
 
 INIT_LOGVAR = -6.0
 """Initial log-variance of every weight (standard deviation 0.05, about the size of the
@@ -157,8 +158,8 @@ class BayesianIncrementalHead(IncrementalClassifier):
         return pairs
 
 
-class BayesianMLP(nn.Module):
-    """``body`` (a :class:`BayesianLinear` + activation per hidden size) and ``head``.
+class BayesianMLP(MLPClassifier):
+    """An :class:`MLPClassifier` whose body layers are :class:`BayesianLinear`.
 
     Without ``head`` a :class:`BayesianIncrementalHead` with ``n_classes`` (default 0)
     classes is used, which grows for class-incremental learning. Any other head (a
@@ -178,36 +179,15 @@ class BayesianMLP(nn.Module):
         init_logvar: float = INIT_LOGVAR,
         predict_samples: int = 0,
     ) -> None:
-        super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose from {list(ACTIVATIONS)}")
-        if head is not None and n_classes is not None:
-            raise ValueError("pass either n_classes or head, not both")
         if predict_samples < 0:
             raise ValueError(f"predict_samples must be >= 0, got {predict_samples}")
-        layers: list[nn.Module] = []
-        width = in_features
-        for size in hidden:
-            if size <= 0:
-                raise ValueError(f"hidden sizes must be positive, got {list(hidden)}")
-            layers += [BayesianLinear(width, size, init_logvar=init_logvar),
-                       ACTIVATIONS[activation]()]
-            width = size
-        self.in_features = in_features
-        self.feature_dim = width
+        self.init_logvar = init_logvar  # a float: read by _default_head during __init__
+        super().__init__(in_features, hidden, n_classes, head, activation=activation,
+                         linear=partial(BayesianLinear, init_logvar=init_logvar))
         self.predict_samples = predict_samples
-        self.body: nn.Module = nn.Sequential(*layers) if layers else nn.Identity()
-        self.head: nn.Module = head if head is not None else BayesianIncrementalHead(
-            width, n_classes or 0, init_logvar=init_logvar)
 
-    @property
-    def version(self) -> int:
-        """The head's ``version``; changes when it grows."""
-        return int(getattr(self.head, "version", 0))
-
-    def features(self, x: Tensor) -> Tensor:
-        """Penultimate representation ``body(x)`` (sampled in training mode)."""
-        return self.body(x)
+    def _default_head(self, width: int, n_classes: int) -> nn.Module:
+        return BayesianIncrementalHead(width, n_classes, init_logvar=self.init_logvar)
 
     def forward(self, x: Tensor, **kw: Any) -> Tensor:
         """``head(features(x), **kw)``; in eval mode with ``predict_samples`` the mean of

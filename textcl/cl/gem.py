@@ -35,6 +35,12 @@ def flat_grad(params: list[Tensor], grads: list[Tensor | None] | None = None) ->
     ])
 
 
+def loss_gradient(loss: Tensor, params: list[Tensor]) -> Tensor:
+    """The gradient of ``loss`` with respect to ``params`` as one vector (``.grad`` is left
+    alone)."""
+    return flat_grad(params, list(torch.autograd.grad(loss, params, allow_unused=True)))
+
+
 def write_flat_grad(params: list[Tensor], vector: Tensor) -> None:
     """Set every parameter's ``.grad`` from one vector (the inverse of :func:`flat_grad`)."""
     offset = 0
@@ -108,8 +114,7 @@ class GEM(BufferAdapter):
             for i, tag in enumerate(tags):
                 rows.setdefault(hashable_key(tag), []).append(i)
             self._groups = [
-                (tag[1] if isinstance(tag, tuple) else tag, take(x, torch.tensor(idx)),
-                 y[torch.tensor(idx)])
+                (tag[1], take(x, torch.tensor(idx)), y[torch.tensor(idx)])
                 for tag, idx in sorted(rows.items(), key=lambda kv: kv[0][0])
             ]
         return self._groups
@@ -119,8 +124,7 @@ class GEM(BufferAdapter):
         if self.rows_per_task is not None and len(y) > self.rows_per_task:
             idx = torch.randperm(len(y), generator=self.generator)[: self.rows_per_task]
             x, y = take(x, idx), y[idx]
-        loss = trainer.loss_fn(trainer.forward(x, task), y)
-        return flat_grad(params, list(torch.autograd.grad(loss, params, allow_unused=True)))
+        return loss_gradient(trainer.loss_fn(trainer.forward(x, task), y), params)
 
     def after_backward(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
         if not len(self.buffer):
@@ -128,12 +132,10 @@ class GEM(BufferAdapter):
         self.steps += 1
         params = [p for p in trainer.parameters() if p.grad is not None]
         g = flat_grad(params)
-        was = trainer.model.training
         memories = torch.stack([
             self._task_gradient(trainer, params, task, x, y)
             for task, x, y in self._memory_groups()
         ])
-        trainer.model.train(was)
         if bool(((memories @ g) < 0).any()):
             with torch.no_grad():
                 write_flat_grad(params, project_gem(g, memories, self.margin))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from torch import Tensor, nn
@@ -26,6 +26,8 @@ class MLPClassifier(nn.Module):
     classes is used. A :class:`MultiHeadClassifier` head must have an ``nn.Identity``
     body and ``in_features`` equal to the last hidden size (the MLP is the shared body);
     call ``forward(x, task=...)`` then. Keyword arguments of ``forward`` go to the head.
+    ``linear(in, out)`` builds each hidden layer (``nn.Linear`` by default; a Bayesian
+    layer in ``textcl.cl.bayes.BayesianMLP``).
     """
 
     def __init__(
@@ -36,6 +38,7 @@ class MLPClassifier(nn.Module):
         head: nn.Module | None = None,
         dropout: float = 0.0,
         activation: str = "relu",
+        linear: Callable[[int, int], nn.Module] = nn.Linear,
     ) -> None:
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -49,7 +52,7 @@ class MLPClassifier(nn.Module):
         for size in hidden:
             if size <= 0:
                 raise ValueError(f"hidden sizes must be positive, got {list(hidden)}")
-            layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+            layers += [linear(width, size), ACTIVATIONS[activation]()]
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
             width = size
@@ -57,9 +60,13 @@ class MLPClassifier(nn.Module):
         self.feature_dim = width
         self.body: nn.Module = nn.Sequential(*layers) if layers else nn.Identity()
         self.head: nn.Module = (
-            head if head is not None else IncrementalClassifier(width, n_classes or 0)
+            head if head is not None else self._default_head(width, n_classes or 0)
         )
         _check_head(self.head, width)
+
+    def _default_head(self, width: int, n_classes: int) -> nn.Module:
+        """The head used when none is given: a growing one."""
+        return IncrementalClassifier(width, n_classes)
 
     @property
     def version(self) -> int:
