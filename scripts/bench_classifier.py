@@ -59,7 +59,10 @@ VARIANTS = {
     "textcl no replay, slow biases": {"adapters": [], "bias_lr_scale": 0.02},
     "textcl class-balanced + lwf": {"adapters": ["class_balanced", "lwf"]},
     "textcl ewc (lambda 1)": {"adapters": ["ewc"], "ewc_lambda": 1.0},
+    "textcl ewc (lambda 1), gradient": {"adapters": ["ewc"], "ewc_lambda": 1.0,
+                                        "penalty_step": "gradient"},
     "textcl si": {"adapters": ["si"]},
+    "textcl si, gradient": {"adapters": ["si"], "penalty_step": "gradient"},
     "textcl agem": {"adapters": ["agem"]},
 }
 

@@ -111,7 +111,9 @@ RELEARN = {"window": {"every": "2000", "batch_size": 250},
                       "checkpoint_window_seconds": 0},
            "word2vec": {"snapshots": False},
            "classifier": {"labels": ["topic"]},
-           "selection": {"enabled": True, "budget": 40, "relearn": 300, "relearn_share": 0.25}}
+           "selection": {"enabled": True, "budget": 40, "relearn": 300, "relearn_share": 0.25,
+                         "relearn_fill": "picks",
+                         "relearn_to": ["word2vec", "transformer", "classifier"]}}
 
 
 def test_picks_are_relearned_by_word2vec_and_the_classifier(tmp_path: Path) -> None:
@@ -211,3 +213,15 @@ def test_a_tweet_labelled_while_streaming_and_its_copies_are_not_offered_again()
         later = _window_of(consumer, 2, [*filler[300:], *[rumour] * 20], 3_000)
         offered[labelled] = any(text == rumour for _, text in later)
     assert offered == {False: True, True: False}
+
+
+def test_by_default_relearning_covers_the_window_and_leaves_the_classifiers_alone(
+        tmp_path: Path) -> None:
+    """The defaults: a representative fill, re-learned by word2vec only (the classifier
+    keeps to its own class-balanced replay)."""
+    data = {**RELEARN, "selection": {"enabled": True, "budget": 40, "relearn": 300}}
+    summary = Pipeline(config_from_dict(data, "test")).run(sample_stream_path(), tmp_path / "o")
+    relearn = summary["consumers"]["selection"]["relearn"]
+    assert relearn["fill"] == "representative"
+    assert set(relearn["relearned"]) == {"word2vec"} and relearn["relearned"]["word2vec"] > 0
+    assert summary["consumers"]["classifier"]["classifiers"]["topic"]["relearned"] == 0

@@ -1,13 +1,13 @@
-"""Tweets worth learning again: the selection's picks, replayed by the stream's models.
+"""Tweets worth learning again, replayed by the stream's models.
 
-The selection consumer puts each window's picks (event-representative tweets, uncertain
-for the classifier) in a :class:`RelearnMemory`, a reservoir over the whole stream of
-``capacity`` tweets. word2vec, the continual transformer and the classifiers then mix
-``share`` x (their new tweets) drawn from it into each update, so what mattered in earlier
-windows keeps being learned. ``fill = "random"`` puts the same number of tweets per window
-drawn uniformly from the window instead: the baseline that representative replay must
-beat at the same memory.
-"""
+The selection consumer puts ``budget`` tweets of each window in a :class:`RelearnMemory`,
+a reservoir over the whole stream of ``capacity`` tweets: by default a sample that covers
+the window's frequent, distinctive terms (:mod:`textcl.active.coverage`), or its picks
+(``fill = "picks"``: representative, novel, uncertain for the classifier), or as many
+tweets drawn at random (``fill = "random"``: the baseline that representative replay must
+beat at the same memory). word2vec, the continual transformer and (when listed) the
+classifiers then mix ``share`` x (their new tweets) drawn from it into each update, so
+what mattered in earlier windows keeps being learned."""
 
 from __future__ import annotations
 

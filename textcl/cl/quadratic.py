@@ -6,6 +6,13 @@ in how the importance ``Omega_t`` is measured. The penalty is kept in expanded f
 number of past tasks costs one fused multiply-add per parameter per step: its gradient
 ``lam (A theta - B)`` is added to ``.grad`` after backward, with no extra autograd graph.
 Parameters that grew (new classes, new units) get zero importance in their new slots.
+
+``step="proximal"`` applies the penalty as a proximal step after the optimizer's instead:
+``theta <- (theta + c B) / (1 + c A)`` with ``c = lr * lam``, the exact minimiser of
+``penalty + |theta - theta'|^2 / (2 lr)``. An explicit gradient step on the penalty
+diverges once ``lr * lam * A > 2`` (importance summed over hundreds of windows, at a high
+learning rate); the proximal step never does. It is exact forward-backward splitting for
+SGD; with an adaptive optimizer it is a pull of the same strength per step.
 """
 
 from __future__ import annotations
@@ -35,15 +42,22 @@ class QuadraticConsolidation(Adapter):
     name = "quadratic"
 
     def __init__(
-        self, lam: float, mode: Literal["separate", "online"] = "separate", gamma: float = 1.0
+        self, lam: float, mode: Literal["separate", "online"] = "separate", gamma: float = 1.0,
+        step: Literal["gradient", "proximal"] = "gradient",
     ) -> None:
         if lam < 0:
             raise ValueError(f"lam must be >= 0, got {lam}")
         if mode not in ("separate", "online"):
             raise ValueError(f"mode {mode!r}: use 'separate' or 'online'")
+        if step not in ("gradient", "proximal"):
+            raise ValueError(f"step {step!r}: use 'gradient' or 'proximal'")
         self.lam = lam
         self.mode = mode
         self.gamma = gamma
+        self.step = step
+        # the proximal step's factors 1 / (1 + c A) and c B / (1 + c A), and the rates they
+        # were computed for
+        self._prox: tuple[tuple[float, ...], list[Tensor], list[Tensor]] | None = None
         self.A: dict[str, Tensor] = {}
         self.B: dict[str, Tensor] = {}
         self.C: dict[str, Tensor] = {}
@@ -67,7 +81,7 @@ class QuadraticConsolidation(Adapter):
             else:
                 a, b, c = a + imp, b + imp * theta, c + imp * theta * theta
             self.A[name], self.B[name], self.C[name] = a, b, c
-        self._plan = None
+        self._plan = self._prox = None
 
     def _slot(self, store: dict[str, Tensor], name: str, theta: Tensor) -> Tensor:
         old = store.get(name)
@@ -82,7 +96,7 @@ class QuadraticConsolidation(Adapter):
         self.consolidate(trainer.model, self.importance(trainer, x, y, task))
 
     def before_task(self, trainer: ContinualTrainer, x: Inputs, y: Tensor, task: Any) -> None:
-        self._plan = None
+        self._plan = self._prox = None
 
     def _penalty_plan(self, model: nn.Module) -> tuple[list[Tensor], list[Tensor], list[Tensor]]:
         """Parameters with an importance and their A, B tensors, padded to the current
@@ -97,14 +111,18 @@ class QuadraticConsolidation(Adapter):
             self._slot(self.C, name, p)
         return params, a_list, b_list
 
-    @torch.no_grad()
-    def after_backward(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
-        if not self.A or self.lam == 0:
-            return
+    def _current_plan(self, model: nn.Module) -> tuple[list[Tensor], list[Tensor], list[Tensor]]:
         plan = self._plan
         if plan is None or any(p.shape != a.shape for p, a in zip(plan[0], plan[1], strict=True)):
-            plan = self._plan = self._penalty_plan(trainer.model)
-        params, a_list, b_list = plan
+            plan = self._plan = self._penalty_plan(model)
+            self._prox = None
+        return plan
+
+    @torch.no_grad()
+    def after_backward(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
+        if not self.A or self.lam == 0 or self.step == "proximal":
+            return
+        params, a_list, b_list = self._current_plan(trainer.model)
         if any(p.grad is None for p in params):
             keep = [i for i, p in enumerate(params) if p.grad is not None]
             params = [params[i] for i in keep]
@@ -113,6 +131,32 @@ class QuadraticConsolidation(Adapter):
         # grad += lam * (A * theta - B), two fused calls over all parameters
         torch._foreach_addcmul_(grads, a_list, params, value=self.lam)
         torch._foreach_add_(grads, b_list, alpha=-self.lam)
+
+    @torch.no_grad()
+    def after_step(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
+        if self.step == "proximal" and self.A and self.lam != 0:
+            self._proximal_step(trainer)
+
+    def _proximal_step(self, trainer: ContinualTrainer) -> None:
+        """``theta <- theta / (1 + c A) + c B / (1 + c A)``, ``c = lr * lam`` per parameter
+        (its optimizer group's rate): two fused calls over all parameters."""
+        if trainer.optimizer is None:
+            raise ValueError(f"{self.name} with step='proximal' needs the trainer's optimizer "
+                             "(its learning rates); use step='gradient' here")
+        params, a_list, b_list = self._current_plan(trainer.model)
+        group_lr = {id(p): float(g["lr"]) for g in trainer.optimizer.param_groups
+                    for p in g["params"]}
+        rates = tuple(group_lr.get(id(p), 0.0) for p in params)
+        if self._prox is None or self._prox[0] != rates:
+            scale, shift = [], []
+            for rate, a, b in zip(rates, a_list, b_list, strict=True):
+                c = rate * self.lam
+                scale.append(1.0 / (1.0 + c * a))
+                shift.append(c * b * scale[-1])
+            self._prox = (rates, scale, shift)
+        _, scale, shift = self._prox
+        torch._foreach_mul_(params, scale)
+        torch._foreach_add_(params, shift)
 
     @torch.no_grad()
     def penalty_value(self, model: nn.Module) -> float:
@@ -147,8 +191,9 @@ class EWC(QuadraticConsolidation):
         mode: Literal["separate", "online"] = "separate",
         gamma: float = 1.0,
         fisher_examples: int = 512,
+        step: Literal["gradient", "proximal"] = "gradient",
     ) -> None:
-        super().__init__(lam, mode, gamma)
+        super().__init__(lam, mode, gamma, step)
         self.fisher_examples = fisher_examples
 
     def importance(self, trainer, x, y, task) -> dict[str, Tensor]:
@@ -166,8 +211,9 @@ class MAS(QuadraticConsolidation):
 
     name = "mas"
 
-    def __init__(self, lam: float = 1.0, examples: int = 1024) -> None:
-        super().__init__(lam, mode="online", gamma=1.0)
+    def __init__(self, lam: float = 1.0, examples: int = 1024,
+                 step: Literal["gradient", "proximal"] = "gradient") -> None:
+        super().__init__(lam, mode="online", gamma=1.0, step=step)
         self.examples = examples
 
     def importance(self, trainer, x, y, task) -> dict[str, Tensor]:
@@ -195,8 +241,9 @@ class SI(QuadraticConsolidation):
     name = "si"
     uses_task_rows = False  # its importance is the path integral, not the task's rows
 
-    def __init__(self, c: float = 1.0, xi: float = 0.1) -> None:
-        super().__init__(c, mode="online", gamma=1.0)
+    def __init__(self, c: float = 1.0, xi: float = 0.1,
+                 step: Literal["gradient", "proximal"] = "gradient") -> None:
+        super().__init__(c, mode="online", gamma=1.0, step=step)
         self.xi = xi
         self._w: dict[str, Tensor] = {}
         self._start: dict[str, Tensor] = {}
@@ -238,11 +285,11 @@ class SI(QuadraticConsolidation):
 
     @torch.no_grad()
     def after_step(self, trainer: ContinualTrainer, batch: StepBatch) -> None:
-        if self._step is None:
-            return
-        w_list, grads, params = self._step
-        self._step = None
-        torch._foreach_addcmul_(w_list, grads, params, value=-1.0)  # w -= grad * theta_new
+        if self._step is not None:
+            w_list, grads, params = self._step
+            self._step = None
+            torch._foreach_addcmul_(w_list, grads, params, value=-1.0)  # w -= grad * theta_new
+        super().after_step(trainer, batch)  # a proximal penalty moves after the path's step
 
     def state_dict(self) -> dict[str, Any]:
         """The consolidated importances and the open task's path integral so far."""

@@ -26,6 +26,9 @@ class ClassifierSection(Section):
     ``hidden``: hidden layer sizes (``[]``: a linear model). ``adapters``: what keeps the
     classifier from forgetting, with ``memory`` rows of replay (or A-GEM) memory, of
     which ``replay_batch`` rows join every step (0: as many as the step's new rows).
+    ``penalty_step``: EWC, MAS and SI pull weights back as a ``proximal`` step after the
+    optimizer's (stable at any rate and strength) or as a ``gradient`` term (diverges
+    once their importance, summed over hundreds of windows, times ``lr`` passes 2).
     ``chunk``: labelled tweets predicted, then learned, at a time (``epochs`` passes,
     ``optimizer`` at ``lr``). ``held_out``: the share of labelled tweets (by id) kept out
     of training to measure forgetting, at most ``held_out_per_window`` a window and
@@ -47,6 +50,7 @@ class ClassifierSection(Section):
     replay_batch: int = Field(default=32, ge=0)
     lwf_weight: float = Field(default=1.0, ge=0.0)
     ewc_lambda: float = Field(default=100.0, ge=0.0)
+    penalty_step: Literal["proximal", "gradient"] = "proximal"
     optimizer: Literal["sgd", "adam", "adamw"] = "sgd"
     lr: float = Field(default=4.0, gt=0.0)
     bias_lr_scale: float = Field(default=1.0, ge=0.0)
@@ -97,9 +101,9 @@ def build_adapters(section: ClassifierSection) -> list:
         "class_balanced": lambda: Replay(ClassBalancedBuffer(section.memory, seed=seed),
                                          replay),
         "lwf": lambda: LwF(weight=section.lwf_weight),
-        "ewc": lambda: EWC(lam=section.ewc_lambda, mode="online"),
-        "mas": lambda: MAS(lam=section.ewc_lambda),
-        "si": lambda: SI(),
+        "ewc": lambda: EWC(lam=section.ewc_lambda, mode="online", step=section.penalty_step),
+        "mas": lambda: MAS(lam=section.ewc_lambda, step=section.penalty_step),
+        "si": lambda: SI(step=section.penalty_step),
         "agem": lambda: AGEM(ReservoirBuffer(section.memory, seed=seed)),
         "weight_aligning": lambda: WeightAligning(),
     }

@@ -23,6 +23,7 @@ from textcl.consumers.spec import BuildContext, ConsumerSpec, Rows
 from textcl.input.timeparse import to_iso
 from textcl.outputs import open_output
 from textcl.section import Section
+from textcl.text.retweet import copy_key
 from textcl.types import Batch, Window
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class SelectionConsumer:
                  max_pool: int = 20_000, seed: int = 0,
                  probabilities: Probabilities | None = None,
                  relearn: RelearnMemory | None = None,
-                 relearn_fill: Literal["picks", "representative", "random"] = "picks",
+                 relearn_fill: Literal["picks", "representative", "random"] = "representative",
                  ) -> None:
         from textcl.active import Novelty, Selector, TermLogOdds, Uncertainty
         from textcl.keywords.tracker import default_ignore
@@ -72,6 +73,8 @@ class SelectionConsumer:
         self.probabilities = probabilities
         self.relearn = relearn
         self.relearn_fill = relearn_fill
+        # labels of the classifiers that re-learn: the representative fill keeps their mix
+        self.strata: list[str] = []
         # tweets the model already has a label for are not picked again
         self.labelled_ids = frozenset(r["id"] for r in model.labelled) if model else frozenset()
         self.skipped_labelled = 0
@@ -165,7 +168,7 @@ class SelectionConsumer:
             rows.append(row)
         self.selected += len(rows)
         for pick in picks:
-            self._picked_keys[pick.id] = _words(self._tokens[pick.index])
+            self._picked_keys[pick.id] = copy_key(self._tokens[pick.index])
         while len(self._picked_keys) > PICKED_KEYS:
             self._picked_keys.pop(next(iter(self._picked_keys)))
         if self._jsonl is not None and self._csv_file is not None:
@@ -177,7 +180,7 @@ class SelectionConsumer:
         if self.relearn is not None:
             picked = [p.index for p in picks]
             if self.relearn_fill == "representative":
-                picked = self._most_typical(candidates, context, len(picked))
+                picked = self._representative_sample(candidates, context, len(picked), window)
             self._remember(window, picked)
 
     def _drop_labelled(self) -> None:
@@ -187,7 +190,7 @@ class SelectionConsumer:
         labelled = {key for tweet_id, key in self._picked_keys.items()
                     if self.is_labelled(tweet_id)}
         keep = [i for i, tweet_id in enumerate(self._ids)
-                if not self.is_labelled(tweet_id) and _words(self._tokens[i]) not in labelled]
+                if not self.is_labelled(tweet_id) and copy_key(self._tokens[i]) not in labelled]
         if len(keep) == len(self._ids):
             return
         dropped = set(range(len(self._ids))) - set(keep)
@@ -206,31 +209,31 @@ class SelectionConsumer:
             writer.writerow({**row, "scores": json.dumps(row["scores"]), "label": ""})
         self._csv_file.write(buffer.getvalue().encode("utf-8"))
 
-    def _most_typical(self, candidates: Any, context: Any, n: int) -> list[int]:
-        """The ``n`` distinct tweets most typical of the window against the background
-        (term log-odds alone: what the window is about, not what a label would settle)."""
+    def _representative_sample(self, candidates: Any, context: Any, n: int,
+                      window: Window) -> list[int]:
+        """``n`` distinct tweets that together cover the window's frequent, distinctive
+        terms (log-odds against the background) in proportion, shared between the labels
+        of ``strata`` as the window shares them: see :mod:`textcl.active.coverage`."""
         import numpy as np
 
         from textcl.active import TermLogOdds
+        from textcl.active.coverage import stratified_coverage, term_weights
         from textcl.keywords.tracker import default_ignore
 
         if context.background_counts is None:
             return []
-        scores = TermLogOdds(ignore=default_ignore()).score(candidates, context)
-        chosen: list[int] = []
-        seen: set[str] = set()
-        for i in np.argsort(-scores, kind="stable").tolist():
-            key = _words(self._tokens[i])
-            if key in seen:  # retweets and near-copies once
-                continue
-            seen.add(key)
-            chosen.append(i)
-            if len(chosen) == n:
-                break
-        return sorted(chosen)
+        scorer = TermLogOdds(ignore=default_ignore())
+
+        def weigh(rows: list[int]) -> dict[str, float]:
+            part = candidates.subset(rows)
+            return term_weights(part.tokens, scorer.term_z(part, context))
+
+        strata = [tuple(labels.get(name) for name in self.strata) for labels in self._labels]
+        rng = np.random.default_rng(self.seed * 100_003 + window.index)
+        return stratified_coverage(self._tokens, weigh, n, strata, rng)
 
     def _remember(self, window: Window, picked: list[int]) -> None:
-        """The window's picks (or as many tweets drawn at random) go to the relearn memory."""
+        """The chosen tweets (``random``: as many drawn at random) go to the relearn memory."""
         from textcl.active.relearn import RelearnItem
 
         assert self.relearn is not None
@@ -308,11 +311,6 @@ class SelectionConsumer:
         self._labelled_tokens = [list(t) for t in pool.get("labelled_tokens", [])]
 
 
-def _words(tokens: list[str]) -> str:
-    """A tweet's distinct words in order: the same for its retweets and copies."""
-    return " ".join(sorted(set(tokens)))
-
-
 def _label_model_probabilities(model: LabelModel) -> Probabilities:
     """Class probabilities of a ``textcl label`` model (``None`` until it knows 2 classes)."""
     return lambda texts, tokens: model.probs(tokens) if model.head.n_classes >= 2 else None
@@ -325,9 +323,11 @@ class SelectionSection(Section):
     empty: the first one), written to ``OUT/selection/selection.csv``.
 
     ``relearn``: tweets kept for re-learning (0: off); ``relearn_share`` of them replayed
-    per new tweet by the consumers in ``relearn_to``; ``relearn_fill`` = ``picks`` (the
-    selection), ``representative`` (as many tweets a window, the most typical of it by
-    term log-odds alone) or ``random`` (as many drawn at random: the baseline).
+    per new tweet by the consumers in ``relearn_to`` (the classifiers only when listed:
+    their own class-balanced replay does better without it); ``relearn_fill`` =
+    ``representative`` (as many distinct tweets a window as ``budget``, together covering
+    its frequent, distinctive terms in proportion), ``picks`` (the selection) or
+    ``random`` (as many drawn at random: the baseline).
     """
 
     enabled: bool = False
@@ -337,9 +337,9 @@ class SelectionSection(Section):
     uncertainty_from: str = ""
     relearn: int = Field(default=0, ge=0)
     relearn_share: float = Field(default=0.2, ge=0.0)
-    relearn_fill: Literal["picks", "representative", "random"] = "picks"
+    relearn_fill: Literal["picks", "representative", "random"] = "representative"
     relearn_to: list[Literal["word2vec", "transformer", "classifier"]] = Field(
-        default_factory=lambda: ["word2vec", "transformer", "classifier"])
+        default_factory=lambda: ["word2vec", "transformer"])
     seed: int = 0
 
 
@@ -362,6 +362,8 @@ def _build(context: BuildContext) -> SelectionConsumer | None:
     if classifier is not None:
         consumer.is_labelled = classifier.is_labelled  # type: ignore[attr-defined]
     if memory is not None:
+        if classifier is not None and "classifier" in section.relearn_to:
+            consumer.strata = list(context.config.classifier.labels)
         for name in section.relearn_to:
             target = context.built.get(name)
             if target is not None:

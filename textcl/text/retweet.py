@@ -1,8 +1,10 @@
-"""The one retweet-prefix stripper: ``RT @user:`` heads, on raw text and on tokens."""
+"""The one retweet-prefix stripper: ``RT @user:`` heads, on raw text and on tokens; and the
+key that a tweet shares with its copies."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 RETWEET_TEXT = re.compile(r"^(?:\s*RT\s+@\w+\s*:?\s*)+", re.IGNORECASE)
 
@@ -28,3 +30,8 @@ def strip_retweet(tokens: list[str]) -> list[str]:
         if i < n and tokens[i] == ":":
             i += 1
     return tokens[i:] if i else tokens
+
+
+def copy_key(tokens: Sequence[str]) -> str:
+    """A tweet's distinct words, sorted: the same for its retweets and exact copies."""
+    return " ".join(sorted(set(tokens)))
