@@ -30,9 +30,14 @@ def _free_port() -> int:
 
 
 def _until(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = check()
+        try:
+            value = check()
+        except StaleElementReferenceException:  # the page re-rendered under the check
+            value = None
         if value:
             return value
         time.sleep(0.25)
@@ -90,19 +95,27 @@ def test_live_dashboard_labelling_in_a_real_browser(browser: Any, tmp_path: Path
         final_day1 = {r["term"] for r in _rows(out / "keywords.jsonl") if r["action"] == "in"}
         assert set(chips) <= final_day1
         # a tweet full of HTML is shown as its text, and nothing in it runs
-        hostile = _until(lambda: browser.find_elements(
-            By.CSS_SELECTOR, f'.tweet[data-id="{HOSTILE_ID}"] .text'), "the hostile tweet")
-        assert hostile[0].text == HOSTILE_TEXT
+        hostile = _until(lambda: _texts(browser, f'.tweet[data-id="{HOSTILE_ID}"] .text'),
+                         "the hostile tweet")
+        assert hostile[0] == HOSTILE_TEXT
         assert browser.execute_script("return window.__xss") is None
         assert not browser.find_elements(By.CSS_SELECTOR, "main img, .tweet b, .tweet script")
         # click a label on the first tweet to label
-        first = _until(lambda: browser.find_elements(By.CSS_SELECTOR, "#queue .tweet"),
-                       "tweets to label")[0]
-        tweet_id = first.get_attribute("data-id")
-        tweet_text = first.find_element(By.CSS_SELECTOR, ".text").text
-        button = first.find_element(By.CSS_SELECTOR, "button.label-btn")
-        value = button.get_attribute("data-value")
-        button.click()
+        def label_first() -> tuple[str, str, str] | None:
+            """Read the first tweet to label and click its first label (again from the
+            start if the queue re-renders meanwhile)."""
+            queue = browser.find_elements(By.CSS_SELECTOR, "#queue .tweet")
+            if not queue:
+                return None
+            first = queue[0]
+            button = first.find_element(By.CSS_SELECTOR, "button.label-btn")
+            found = (first.get_attribute("data-id"),
+                     first.find_element(By.CSS_SELECTOR, ".text").text,
+                     button.get_attribute("data-value"))
+            button.click()
+            return found
+
+        tweet_id, tweet_text, value = _until(label_first, "tweets to label")
         _until(lambda: f"topic = {value}" in " ".join(_texts(
             browser, f'#queue .tweet[data-id="{tweet_id}"] .given')), "the label shown")
         rows = _rows(out / "labels.jsonl")
