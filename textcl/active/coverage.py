@@ -123,8 +123,9 @@ def stratified_coverage(tokens: Sequence[Sequence[str]],
         for r in rng.permutation(rows).tolist():
             if len(chosen) >= quota:
                 break
-            if copy_key(tokens[r]) not in seen:
-                seen.add(copy_key(tokens[r]))
+            key = copy_key(tokens[r])
+            if key not in seen:
+                seen.add(key)
                 chosen.append(r)
         picked += chosen
     return sorted(picked)
